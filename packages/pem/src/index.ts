@@ -1,0 +1,6 @@
+export { PemError } from "./errors.js";
+export type { PemErrorCode } from "./errors.js";
+export { normalizePem } from "./pem.js";
+export type { NormalizePemOptions } from "./pem.js";
+export { fingerprint, generateKeyPair, inspectKey, toPkcs8Pem, toPublicKeyPem } from "./keys.js";
+export type { KeyInfo, KeyInput } from "./keys.js";
