@@ -1,0 +1,153 @@
+import { AppStoreConnectError } from "./error.js";
+import type { ApiErrorItem } from "./error.js";
+import { parseRateLimit, parseRetryAfter } from "./headers.js";
+
+/** Longest body excerpt kept on an error, in characters. */
+export const bodyExcerptLength = 200;
+/** Most bytes of an error body read; Apple's error bodies are a few hundred bytes. */
+const maximumBodyBytes = 64 * 1024;
+
+/**
+ * Turns a failed response into an {@link AppStoreConnectError}. Reads the body once and never
+ * throws: an HTML page from a proxy, an empty or truncated body, or JSON that is not an
+ * ErrorResponse still give an error with the status and a short excerpt of the body.
+ *
+ * @param request the request that failed: its method and URL go on the error, its headers never.
+ *
+ * @example
+ * ```ts
+ * import { toAppStoreConnectError } from "@asc-kit/errors";
+ *
+ * const response = await fetch(request);
+ * if (!response.ok) throw await toAppStoreConnectError(response, request);
+ * ```
+ */
+export async function toAppStoreConnectError(
+  response: Response,
+  request?: Request,
+): Promise<AppStoreConnectError> {
+  const text = await readBody(response);
+  const errors = parseErrorItems(text, response.status);
+  const rateLimit = parseRateLimit(response.headers.get("x-rate-limit"));
+  const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"));
+  const bodyExcerpt = errors.length === 0 && text ? excerpt(text) : undefined;
+  return new AppStoreConnectError({
+    status: response.status,
+    errors,
+    ...(request ? { method: request.method } : {}),
+    ...(request?.url || response.url ? { url: request?.url || response.url } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    ...(bodyExcerpt ? { bodyExcerpt } : {}),
+  });
+}
+
+/** The parts of openapi-fetch's `Middleware` that {@link throwOnError} uses. */
+export interface ThrowOnErrorMiddleware {
+  onResponse(options: { request: Request; response: Response }): Promise<Response>;
+}
+
+/**
+ * An openapi-fetch middleware that throws an {@link AppStoreConnectError} for every non-2xx
+ * response, for code that prefers exceptions to openapi-fetch's `{ data, error }` result.
+ * Register it last, after retries, so it sees the final response.
+ *
+ * @example
+ * ```ts
+ * import { throwOnError } from "@asc-kit/errors";
+ *
+ * client.use(throwOnError);
+ * const { data } = await client.GET("/v1/alternativeDistributionKeys"); // throws on failure
+ * ```
+ */
+export const throwOnError: ThrowOnErrorMiddleware = {
+  async onResponse({ request, response }) {
+    if (response.ok) return response;
+    throw await toAppStoreConnectError(response, request);
+  },
+};
+
+async function readBody(response: Response): Promise<string> {
+  if (response.bodyUsed || !response.body) return "";
+  try {
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    while (size < maximumBodyBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+    await reader.cancel().catch(() => undefined);
+    const bytes = new Uint8Array(Math.min(size, maximumBodyBytes));
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk.subarray(0, bytes.length - offset), offset);
+      offset += Math.min(chunk.length, bytes.length - offset);
+    }
+    return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  } catch {
+    // A connection that drops while the body is read: what was read is gone, the status stays.
+    return "";
+  }
+}
+
+function parseErrorItems(text: string, status: number): ApiErrorItem[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!isRecord(body) || !Array.isArray(body.errors)) return [];
+  return body.errors.filter(isRecord).map((item) => toItem(item, status));
+}
+
+function toItem(item: Record<string, unknown>, status: number): ApiErrorItem {
+  const result: ApiErrorItem = { code: stringOf(item.code) ?? `HTTP_${status}` };
+  for (const field of ["id", "status", "title", "detail"] as const) {
+    const value = stringOf(item[field]);
+    if (value !== undefined) result[field] = redact(value);
+  }
+  const source = item.source;
+  if (isRecord(source)) {
+    if (typeof source.pointer === "string") result.source = { pointer: source.pointer };
+    else if (typeof source.parameter === "string") result.source = { parameter: source.parameter };
+  }
+  if (isRecord(item.links)) result.links = item.links as NonNullable<ApiErrorItem["links"]>;
+  if (isRecord(item.meta)) result.meta = item.meta;
+  return result;
+}
+
+function stringOf(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function excerpt(text: string): string | undefined {
+  const plain = redact(
+    text
+      .replace(/<[^>]*>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim(),
+  );
+  if (!plain) return undefined;
+  return plain.length > bodyExcerptLength ? `${plain.slice(0, bodyExcerptLength)}…` : plain;
+}
+
+/**
+ * Removes what looks like a token or key from text that came from the network: a proxy that
+ * echoes the request could otherwise put the Authorization header into an error message.
+ */
+export function redact(text: string): string {
+  return text
+    .replace(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$)/g, "[redacted key]")
+    .replace(/\beyJ[\w-]*\.[\w-]*\.?[\w-]*/g, "[redacted token]")
+    .replace(/(bearer\s+)[\w.~+/-]{20,}=*/gi, "$1[redacted]");
+}
