@@ -19,7 +19,8 @@ export interface ApiErrorItem {
  * What kind of failure an {@link AppStoreConnectError} is, derived from its status, so that
  * callers can `switch` on it:
  * `400 bad-request`, `401 unauthorized`, `403 forbidden`, `404 not-found`, `409 conflict`,
- * `422 unprocessable`, `429 rate-limited`, `5xx server`, anything else `other`.
+ * `422 unprocessable`, `429 rate-limited`, `5xx server`, anything else `other`; and `network` (status
+ * 0) when no response arrived at all: the connection failed, was reset, or timed out.
  */
 export type AppStoreConnectErrorKind =
   | "bad-request"
@@ -30,11 +31,17 @@ export type AppStoreConnectErrorKind =
   | "unprocessable"
   | "rate-limited"
   | "server"
+  | "network"
   | "other";
 
 /** What {@link AppStoreConnectError} is made from. */
 export interface AppStoreConnectErrorInit {
+  /** The HTTP status, or 0 when no response arrived. */
   status: number;
+  /** A code for failures without an ErrorResponse, such as `TIMEOUT`; defaults to `HTTP_<status>`. */
+  code?: string;
+  /** What went wrong when there is no ErrorResponse to say it, e.g. the network error's message. */
+  detail?: string;
   errors?: readonly ApiErrorItem[];
   method?: string;
   url?: string;
@@ -92,7 +99,7 @@ export class AppStoreConnectError extends Error {
     this.name = "AppStoreConnectError";
     this.status = init.status;
     this.errors = errors;
-    this.code = errors[0]?.code ?? `HTTP_${init.status}`;
+    this.code = errors[0]?.code ?? syntheticCode(init);
     this.kind = kindOf(init.status);
     this.method = init.method?.toUpperCase();
     this.url = url;
@@ -148,8 +155,14 @@ export function hasErrorCode(error: unknown, prefix: string): boolean {
   return matches(error.code) || error.errors.some((item) => matches(item.code));
 }
 
+function syntheticCode(init: Pick<AppStoreConnectErrorInit, "code" | "status">): string {
+  return init.code ?? (init.status === 0 ? "NETWORK_ERROR" : `HTTP_${init.status}`);
+}
+
 function kindOf(status: number): AppStoreConnectErrorKind {
   switch (status) {
+    case 0:
+      return "network";
     case 400:
       return "bad-request";
     case 401:
@@ -178,8 +191,11 @@ function describe(details: Details): string {
   const [first, ...rest] = details.errors;
   const target =
     details.method && details.url ? `${details.method.toUpperCase()} ${pathOf(details.url)}: ` : "";
-  let text = `${target}${details.status} ${first?.code ?? `HTTP_${details.status}`}`;
-  const explanation = first ? (first.detail ?? first.title) : details.bodyExcerpt;
+  const code = first?.code ?? syntheticCode(details);
+  let text = details.status === 0 ? `${target}${code}` : `${target}${details.status} ${code}`;
+  const explanation = first
+    ? (first.detail ?? first.title)
+    : (details.detail ?? details.bodyExcerpt);
   if (explanation) text += `: ${explanation}`;
   if (first?.source) {
     text +=
@@ -222,6 +238,8 @@ function hintFor(details: Details): string | undefined {
     }
     case 429:
       return rateLimitHint(details);
+    case 0:
+      return "No response arrived (the connection failed, was reset or timed out). A GET can be tried again; after a POST or DELETE the outcome is unknown, so read the state back before trying again.";
     default:
       if (details.status >= 500 && details.status <= 599) {
         return "App Store Connect had a server error. A GET can be tried again; after a POST or DELETE the outcome is unknown, so read the state back before trying again.";

@@ -2,5 +2,11 @@ export { AppStoreConnectError, hasErrorCode } from "./error.js";
 export type { ApiErrorItem, AppStoreConnectErrorInit, AppStoreConnectErrorKind } from "./error.js";
 export { parseRateLimit, parseRetryAfter } from "./headers.js";
 export type { RateLimit, RateLimitWindow } from "./headers.js";
-export { bodyExcerptLength, redact, throwOnError, toAppStoreConnectError } from "./response.js";
+export {
+  bodyExcerptLength,
+  errorFromBody,
+  redact,
+  throwOnError,
+  toAppStoreConnectError,
+} from "./response.js";
 export type { ThrowOnErrorMiddleware } from "./response.js";

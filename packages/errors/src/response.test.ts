@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { AppStoreConnectError, hasErrorCode, toAppStoreConnectError } from "./index.js";
+import {
+  AppStoreConnectError,
+  errorFromBody,
+  hasErrorCode,
+  toAppStoreConnectError,
+} from "./index.js";
 
 const keysUrl = "https://api.appstoreconnect.apple.com/v1/alternativeDistributionKeys";
 
@@ -323,5 +328,50 @@ describe("hasErrorCode", () => {
     expect(hasErrorCode(new Error("ENTITY_ERROR"), "ENTITY_ERROR")).toBe(false);
     expect(hasErrorCode(undefined, "ENTITY_ERROR")).toBe(false);
     expect(() => hasErrorCode(undefined, "")).toThrow(TypeError);
+  });
+});
+
+describe("errorFromBody", () => {
+  it("takes the value openapi-fetch parsed", () => {
+    const error = errorFromBody(
+      { errors: [{ code: "NOT_FOUND", status: "404", title: "Not found", detail: "No such key" }] },
+      {
+        status: 404,
+        method: "get",
+        url: `${keysUrl}/x`,
+        headers: new Headers({ "x-rate-limit": "user-hour-lim:10;user-hour-rem:9" }),
+      },
+    );
+    expect(error.message).toBe("GET /v1/alternativeDistributionKeys/x: 404 NOT_FOUND: No such key");
+    expect(error.rateLimit).toEqual({ "user-hour": { limit: 10, remaining: 9 } });
+  });
+
+  it("takes text and values that are not an ErrorResponse", () => {
+    expect(errorFromBody("<html>Bad gateway</html>", { status: 502 }).message).toBe(
+      "502 HTTP_502: Bad gateway",
+    );
+    expect(errorFromBody({ unexpected: true }, { status: 500 }).bodyExcerpt).toBe(
+      '{"unexpected":true}',
+    );
+    expect(errorFromBody(undefined, { status: 500 }).message).toBe("500 HTTP_500");
+  });
+});
+
+describe("network failures", () => {
+  it("have kind network, status 0 and a hint about unknown outcomes", () => {
+    const error = new AppStoreConnectError({
+      status: 0,
+      code: "TIMEOUT",
+      detail: "no response within 30000 ms",
+      method: "POST",
+      url: keysUrl,
+    });
+    expect(error.kind).toBe("network");
+    expect(error.code).toBe("TIMEOUT");
+    expect(error.message).toBe(
+      "POST /v1/alternativeDistributionKeys: TIMEOUT: no response within 30000 ms",
+    );
+    expect(error.hint).toMatch(/outcome is unknown, so read the state back/);
+    expect(new AppStoreConnectError({ status: 0 }).code).toBe("NETWORK_ERROR");
   });
 });

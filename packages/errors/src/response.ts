@@ -26,20 +26,56 @@ export async function toAppStoreConnectError(
   response: Response,
   request?: Request,
 ): Promise<AppStoreConnectError> {
-  const text = await readBody(response);
-  const errors = parseErrorItems(text, response.status);
-  const rateLimit = parseRateLimit(response.headers.get("x-rate-limit"));
-  const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"));
+  const url = request?.url || response.url;
+  return errorFromBody(await readBody(response), {
+    status: response.status,
+    headers: response.headers,
+    ...(request ? { method: request.method } : {}),
+    ...(url ? { url } : {}),
+  });
+}
+
+/**
+ * Makes an {@link AppStoreConnectError} from a body that was already read: the text, or the
+ * value openapi-fetch parsed into its `error` field. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { errorFromBody } from "@asc-kit/errors";
+ *
+ * const { error, response } = await client.GET("/v1/alternativeDistributionKeys/{id}", { params: { path: { id } } });
+ * if (error) throw errorFromBody(error, { status: response.status, headers: response.headers, method: "GET", url: response.url });
+ * ```
+ */
+export function errorFromBody(
+  body: unknown,
+  context: { status: number; headers?: Headers; method?: string; url?: string },
+): AppStoreConnectError {
+  const errors =
+    typeof body === "string"
+      ? parseErrorItems(body, context.status)
+      : itemsOf(body, context.status);
+  const rateLimit = parseRateLimit(context.headers?.get("x-rate-limit"));
+  const retryAfterSeconds = parseRetryAfter(context.headers?.get("retry-after"));
+  const text = typeof body === "string" ? body : body === undefined ? "" : safeStringify(body);
   const bodyExcerpt = errors.length === 0 && text ? excerpt(text) : undefined;
   return new AppStoreConnectError({
-    status: response.status,
+    status: context.status,
     errors,
-    ...(request ? { method: request.method } : {}),
-    ...(request?.url || response.url ? { url: request?.url || response.url } : {}),
+    ...(context.method ? { method: context.method } : {}),
+    ...(context.url ? { url: context.url } : {}),
     ...(rateLimit ? { rateLimit } : {}),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(bodyExcerpt ? { bodyExcerpt } : {}),
   });
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 /** The parts of openapi-fetch's `Middleware` that {@link throwOnError} uses. */
@@ -100,6 +136,10 @@ function parseErrorItems(text: string, status: number): ApiErrorItem[] {
   } catch {
     return [];
   }
+  return itemsOf(body, status);
+}
+
+function itemsOf(body: unknown, status: number): ApiErrorItem[] {
   if (!isRecord(body) || !Array.isArray(body.errors)) return [];
   return body.errors.filter(isRecord).map((item) => toItem(item, status));
 }
