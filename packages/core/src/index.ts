@@ -1,1 +1,28 @@
 export type { components, operations, paths } from "./generated/app-store-connect.js";
+export { authMiddleware } from "./auth.js";
+export { createAppStoreConnectClient, defaultBaseUrl } from "./client.js";
+export type { AppStoreConnectClient, AppStoreConnectClientOptions } from "./client.js";
+export {
+  addAlternativeDistributionKey,
+  getAlternativeDistributionKey,
+  getAppAlternativeDistributionKey,
+  listAlternativeDistributionKeys,
+  removeAlternativeDistributionKey,
+} from "./keys.js";
+export type {
+  AlternativeDistributionKey,
+  AlternativeDistributionKeyResponse,
+  Result,
+} from "./keys.js";
+export { paginate, paginateItems } from "./paginate.js";
+export type { Page, PageInit, PagedPath, PaginateOptions } from "./paginate.js";
+export { RequestTimeoutError, createResilientFetch } from "./retry.js";
+export type { ResilientFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
+export {
+  appStoreConnectAudience,
+  createTokenProvider,
+  issuedAtBackdateSeconds,
+  maximumTokenLifetimeSeconds,
+  tokenProviderFrom,
+} from "./token.js";
+export type { TokenProvider, TokenProviderOptions } from "./token.js";

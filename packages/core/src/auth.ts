@@ -1,0 +1,42 @@
+import type { Middleware } from "openapi-fetch";
+import type { TokenProvider } from "./token.js";
+
+/**
+ * An openapi-fetch middleware that puts `Authorization: Bearer <token>` on every request. On a
+ * 401 it drops the token that was refused and sends the request once more with a fresh one;
+ * the request is cloned before the first send, since openapi-fetch sends the body only once.
+ *
+ * @example
+ * ```ts
+ * import createClient from "openapi-fetch";
+ * import { authMiddleware, createTokenProvider, type paths } from "@asc-kit/core";
+ *
+ * const client = createClient<paths>({ baseUrl: "https://api.appstoreconnect.apple.com" });
+ * client.use(authMiddleware(createTokenProvider({ keyId, issuerId, privateKey })));
+ * ```
+ */
+export function authMiddleware(tokens: TokenProvider): Middleware {
+  const unsent = new Map<string, Request>();
+  return {
+    async onRequest({ request, id }) {
+      request.headers.set("Authorization", `Bearer ${await tokens.getToken()}`);
+      if (tokens.canRefresh) unsent.set(id, request.clone());
+      return request;
+    },
+    async onResponse({ response, id, options }) {
+      const copy = unsent.get(id);
+      unsent.delete(id);
+      if (response.status !== 401 || !copy) return undefined;
+      const refused = copy.headers.get("Authorization")?.replace(/^Bearer /, "");
+      tokens.invalidate(refused);
+      const fresh = await tokens.getToken();
+      if (fresh === refused) return undefined;
+      await response.body?.cancel().catch(() => undefined);
+      copy.headers.set("Authorization", `Bearer ${fresh}`);
+      return options.fetch(copy);
+    },
+    onError({ id }) {
+      unsent.delete(id);
+    },
+  };
+}

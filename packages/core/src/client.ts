@@ -1,0 +1,165 @@
+import { AppStoreConnectError } from "@asc-kit/errors";
+import type { RateLimit } from "@asc-kit/errors";
+import createClient from "openapi-fetch";
+import type { Client, Middleware } from "openapi-fetch";
+import { authMiddleware } from "./auth.js";
+import type { paths } from "./generated/app-store-connect.js";
+import { RequestTimeoutError, createResilientFetch } from "./retry.js";
+import type { RetryOptions } from "./retry.js";
+import { createTokenProvider, tokenProviderFrom } from "./token.js";
+import type { TokenProvider, TokenProviderOptions } from "./token.js";
+
+/** App Store Connect's production API. */
+export const defaultBaseUrl = "https://api.appstoreconnect.apple.com";
+
+/** Options of {@link createAppStoreConnectClient}. Give an API key, a `token`, or `tokens`. */
+export interface AppStoreConnectClientOptions {
+  /** The API key's ID. With `privateKey`, the client signs its own tokens. */
+  keyId?: string;
+  /** The team's issuer ID; leave it out for an individual key. */
+  issuerId?: string;
+  /** The API key's private key in any shape `@asc-kit/pem` accepts (PKCS#8 `.p8`, SEC1, escaped…). */
+  privateKey?: string | Uint8Array;
+  /** Restricts signed tokens to these requests. */
+  scope?: readonly string[];
+  /** Passed to {@link createTokenProvider}. */
+  lifetimeSeconds?: TokenProviderOptions["lifetimeSeconds"];
+  /** Instead of a key: a token made elsewhere, or a function that returns one. */
+  token?: string | (() => string | Promise<string>);
+  /** Instead of a key or a token: a provider to share between clients on purpose. */
+  tokens?: TokenProvider;
+  /** Default `https://api.appstoreconnect.apple.com`. */
+  baseUrl?: string;
+  /** The fetch to use, for tests and custom transports. Default `globalThis.fetch`. */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Retry settings, or `false` for none. See {@link RetryOptions}. */
+  retry?: RetryOptions | false;
+  /** Per-attempt timeout in ms. Default 30,000; 0 for none. */
+  timeoutMs?: number;
+  /** Sent as `User-Agent` where the runtime allows it. Default `"asc-kit"`. */
+  userAgent?: string;
+  /** Called with every parsed `X-Rate-Limit` header. */
+  onRateLimit?: (rateLimit: RateLimit, response: Response) => void;
+  /** More openapi-fetch middleware, run after authentication. */
+  middleware?: readonly Middleware[];
+}
+
+/** An openapi-fetch client for the excerpt's paths, with what asc-kit adds. */
+export type AppStoreConnectClient = Client<paths> & {
+  /** The latest `X-Rate-Limit` budget seen, if any. */
+  readonly rateLimit: RateLimit | undefined;
+  /** The origin and base path requests go to; pagination refuses links elsewhere. */
+  readonly baseUrl: string;
+  /** The client's token provider. */
+  readonly tokens: TokenProvider;
+};
+
+/**
+ * Creates a typed App Store Connect client: openapi-fetch over the generated paths, with
+ * ES256 authentication (tokens reused until near expiry, one refresh on a 401), retries that
+ * never repeat a mutation Apple may have applied, per-attempt timeouts and rate-limit tracking.
+ * HTTP errors come back as openapi-fetch's `{ data, error, response }`; a request that gets no
+ * response at all throws an `AppStoreConnectError` of kind `network`.
+ *
+ * @example
+ * ```ts
+ * import { createAppStoreConnectClient } from "@asc-kit/core";
+ *
+ * const client = createAppStoreConnectClient({
+ *   keyId: process.env.ASC_KEY_ID!,
+ *   issuerId: process.env.ASC_ISSUER_ID,
+ *   privateKey: process.env.ASC_PRIVATE_KEY!,
+ * });
+ * const { data, error } = await client.GET("/v1/alternativeDistributionKeys", {
+ *   params: { query: { limit: 50 } },
+ * });
+ * ```
+ */
+export function createAppStoreConnectClient(
+  options: AppStoreConnectClientOptions,
+): AppStoreConnectClient {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("createAppStoreConnectClient needs an options object.");
+  }
+  const tokens = tokenProviderOf(options);
+  const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
+  const transport = createResilientFetch({
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.retry !== undefined ? { retry: options.retry } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.onRateLimit ? { onRateLimit: options.onRateLimit } : {}),
+  });
+  const client = createClient<paths>({
+    baseUrl,
+    fetch: transport,
+    headers: { "User-Agent": options.userAgent ?? "asc-kit" },
+  });
+  client.use(networkErrors, authMiddleware(tokens), ...(options.middleware ?? []));
+  return Object.defineProperties(client, {
+    rateLimit: { get: () => transport.rateLimit, enumerable: true },
+    baseUrl: { value: baseUrl, enumerable: true },
+    tokens: { value: tokens, enumerable: false },
+  }) as AppStoreConnectClient;
+}
+
+/**
+ * Turns a request that got no response into an `AppStoreConnectError` of kind `network`
+ * (`TIMEOUT` or `NETWORK_ERROR`). A caller's own abort is passed through untouched.
+ */
+const networkErrors: Middleware = {
+  onError({ request, error }) {
+    if (request.signal.aborted || AppStoreConnectError.is(error)) return undefined;
+    if (error instanceof Error && error.name === "AbortError") return undefined;
+    const timedOut = error instanceof RequestTimeoutError;
+    return new AppStoreConnectError({
+      status: 0,
+      code: timedOut ? "TIMEOUT" : "NETWORK_ERROR",
+      detail: describeNetworkError(error),
+      method: request.method,
+      url: request.url,
+      cause: error,
+    });
+  },
+};
+
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof cause?.code === "string" ? cause.code : undefined;
+  return code ? `${error.message} (${code})` : error.message;
+}
+
+function tokenProviderOf(options: AppStoreConnectClientOptions): TokenProvider {
+  const sources = [
+    options.privateKey !== undefined,
+    options.token !== undefined,
+    options.tokens !== undefined,
+  ];
+  if (sources.filter(Boolean).length !== 1) {
+    throw new TypeError(
+      "Give exactly one way to authenticate: keyId and privateKey (and issuerId for a team key), or token, or tokens.",
+    );
+  }
+  if (options.tokens) return options.tokens;
+  if (options.token !== undefined) return tokenProviderFrom(options.token);
+  return createTokenProvider({
+    keyId: options.keyId as string,
+    privateKey: options.privateKey as string | Uint8Array,
+    ...(options.issuerId !== undefined ? { issuerId: options.issuerId } : {}),
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.lifetimeSeconds !== undefined ? { lifetimeSeconds: options.lifetimeSeconds } : {}),
+  });
+}
+
+function normalizeBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`baseUrl must be an absolute http(s) URL such as ${defaultBaseUrl}.`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError(`baseUrl must use https (or http for a local server), not ${url.protocol}`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+}

@@ -1,0 +1,249 @@
+import { AppStoreConnectError, errorFromBody } from "@asc-kit/errors";
+import { fingerprint, toPublicKeyPem } from "@asc-kit/pem";
+import type { Client } from "openapi-fetch";
+import type { components, paths } from "./generated/app-store-connect.js";
+import { paginateItems } from "./paginate.js";
+
+export type AlternativeDistributionKey = components["schemas"]["AlternativeDistributionKey"];
+export type AlternativeDistributionKeyResponse =
+  components["schemas"]["AlternativeDistributionKeyResponse"];
+
+/**
+ * What the typed helpers return, like openapi-fetch: `data` on success, otherwise `error`, an
+ * `AppStoreConnectError` (HTTP errors, and `kind: "network"` when no response came).
+ * `response` is the last HTTP response, when there was one.
+ */
+export type Result<T> =
+  | { data: T; error?: undefined; response: Response | undefined }
+  | { data?: undefined; error: AppStoreConnectError; response: Response | undefined };
+
+type AnyClient = Client<paths>;
+
+/**
+ * Uploads an alternative distribution key: for the whole account, or for one app with `appId`.
+ * The key runs through `toPublicKeyPem` first, so a private key is reduced to its public key,
+ * and a corrupt, RSA or wrong-curve key is refused locally with a `PemError`: nothing is sent.
+ *
+ * If the request gets no answer, or a 5xx, the key may have been stored all the same: the
+ * helper then reads the keys back and returns the stored key when it finds it, so a retry never
+ * adds a second one.
+ *
+ * @example
+ * ```ts
+ * import { addAlternativeDistributionKey } from "@asc-kit/core";
+ *
+ * const { data, error } = await addAlternativeDistributionKey(client, { publicKey: pem });
+ * if (error) console.error(error.message, error.hint);
+ * else console.log("Key id:", data.data.id);
+ * ```
+ */
+export async function addAlternativeDistributionKey(
+  client: AnyClient,
+  input: { publicKey: string | Uint8Array; appId?: string },
+): Promise<Result<AlternativeDistributionKeyResponse>> {
+  if (typeof input !== "object" || input === null) {
+    throw new TypeError("addAlternativeDistributionKey needs { publicKey, appId? }.");
+  }
+  if (input.appId !== undefined) requireAppId(input.appId);
+  const publicKey = await toPublicKeyPem(input.publicKey);
+  const body: paths["/v1/alternativeDistributionKeys"]["post"]["requestBody"]["content"]["application/json"] =
+    {
+      data: {
+        type: "alternativeDistributionKeys",
+        attributes: { publicKey },
+        ...(input.appId
+          ? { relationships: { app: { data: { type: "apps", id: input.appId } } } }
+          : {}),
+      },
+    };
+  const result = await settle("POST", "/v1/alternativeDistributionKeys", () =>
+    client.POST("/v1/alternativeDistributionKeys", { body }),
+  );
+  if (!result.error || !outcomeUnknown(result.error)) return result;
+  // The key may have been stored before the connection failed: look for it before anyone retries.
+  const stored = await findStoredKey(client, publicKey, input.appId);
+  return stored ?? result;
+}
+
+/**
+ * Lists the account's alternative distribution keys, paging through all of them. `app`:
+ * `"with"` keeps app-specific keys, `"without"` the account-wide key, `"any"` (default) both.
+ *
+ * @example
+ * ```ts
+ * import { listAlternativeDistributionKeys } from "@asc-kit/core";
+ *
+ * const { data } = await listAlternativeDistributionKeys(client, { app: "with" });
+ * ```
+ */
+export async function listAlternativeDistributionKeys(
+  client: AnyClient,
+  options: { app?: "any" | "with" | "without"; limit?: number } = {},
+): Promise<Result<AlternativeDistributionKey[]>> {
+  const app = options.app ?? "any";
+  if (app !== "any" && app !== "with" && app !== "without") {
+    throw new TypeError('app must be "any", "with" or "without".');
+  }
+  const limit = options.limit ?? 200;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+    throw new TypeError("limit must be a whole number from 1 to 200.");
+  }
+  const query = { limit, ...(app === "any" ? {} : { "exists[app]": app === "with" }) };
+  try {
+    const keys: AlternativeDistributionKey[] = [];
+    for await (const key of paginateItems(client, "/v1/alternativeDistributionKeys", {
+      params: { query },
+    })) {
+      keys.push(key);
+    }
+    return { data: keys, response: undefined };
+  } catch (error) {
+    return {
+      error: asAppStoreConnectError(error, "GET", "/v1/alternativeDistributionKeys"),
+      response: undefined,
+    };
+  }
+}
+
+/**
+ * Reads one alternative distribution key.
+ *
+ * @example
+ * ```ts
+ * const { data } = await getAlternativeDistributionKey(client, "52c5cb04-1163-4a30-ad4f-a3433cd6a4f6");
+ * ```
+ */
+export async function getAlternativeDistributionKey(
+  client: AnyClient,
+  id: string,
+): Promise<Result<AlternativeDistributionKeyResponse>> {
+  requireId(id, "id");
+  return settle("GET", `/v1/alternativeDistributionKeys/${id}`, () =>
+    client.GET("/v1/alternativeDistributionKeys/{id}", { params: { path: { id } } }),
+  );
+}
+
+/**
+ * Removes an alternative distribution key. If the request gets no answer, or a 5xx, the helper
+ * reads the key back: when it is gone, the removal is reported as done.
+ *
+ * @example
+ * ```ts
+ * const { error } = await removeAlternativeDistributionKey(client, id);
+ * ```
+ */
+export async function removeAlternativeDistributionKey(
+  client: AnyClient,
+  id: string,
+): Promise<Result<null>> {
+  requireId(id, "id");
+  const result = await settle("DELETE", `/v1/alternativeDistributionKeys/${id}`, async () => {
+    const { error, response } = await client.DELETE("/v1/alternativeDistributionKeys/{id}", {
+      params: { path: { id } },
+    });
+    return error === undefined ? { data: null, response } : { error, response };
+  });
+  if (!result.error || !outcomeUnknown(result.error)) return result;
+  const readBack = await getAlternativeDistributionKey(client, id);
+  if (readBack.error?.kind === "not-found") return { data: null, response: readBack.response };
+  return result;
+}
+
+/**
+ * Reads the key that belongs to one app (a 404 error when the app has none).
+ *
+ * @example
+ * ```ts
+ * const { data } = await getAppAlternativeDistributionKey(client, "6476788026");
+ * ```
+ */
+export async function getAppAlternativeDistributionKey(
+  client: AnyClient,
+  appId: string,
+): Promise<Result<AlternativeDistributionKeyResponse>> {
+  requireAppId(appId);
+  return settle("GET", `/v1/apps/${appId}/alternativeDistributionKey`, () =>
+    client.GET("/v1/apps/{id}/alternativeDistributionKey", { params: { path: { id: appId } } }),
+  );
+}
+
+/** Runs one openapi-fetch call and folds every outcome into a {@link Result}. */
+async function settle<T>(
+  method: string,
+  path: string,
+  call: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<Result<T>> {
+  try {
+    const { data, error, response } = await call();
+    if (response.ok && data !== undefined) return { data, response };
+    const url = response.url || undefined;
+    return {
+      error: errorFromBody(error, {
+        status: response.status,
+        headers: response.headers,
+        method,
+        ...(url ? { url } : { url: path }),
+      }),
+      response,
+    };
+  } catch (error) {
+    return { error: asAppStoreConnectError(error, method, path), response: undefined };
+  }
+}
+
+function asAppStoreConnectError(
+  error: unknown,
+  method: string,
+  path: string,
+): AppStoreConnectError {
+  if (AppStoreConnectError.is(error)) return error;
+  if (error instanceof Error && error.name === "AbortError") throw error;
+  if (error instanceof TypeError && error.message.startsWith("Refusing")) throw error;
+  return new AppStoreConnectError({
+    status: 0,
+    detail: error instanceof Error ? error.message : String(error),
+    method,
+    url: path,
+    cause: error,
+  });
+}
+
+function outcomeUnknown(error: AppStoreConnectError): boolean {
+  return error.kind === "network" || error.kind === "server";
+}
+
+async function findStoredKey(
+  client: AnyClient,
+  publicKey: string,
+  appId: string | undefined,
+): Promise<Result<AlternativeDistributionKeyResponse> | undefined> {
+  const wanted = await fingerprint(publicKey);
+  const listed = await listAlternativeDistributionKeys(client, { app: appId ? "with" : "without" });
+  for (const key of listed.data ?? []) {
+    const stored = key.attributes?.publicKey;
+    if (stored && (await fingerprint(stored).catch(() => undefined)) === wanted) {
+      if (appId) {
+        const owner = await getAppAlternativeDistributionKey(client, appId);
+        if (owner.data?.data.id !== key.id) continue;
+      }
+      return { data: { data: key, links: { self: key.links?.self ?? "" } }, response: undefined };
+    }
+  }
+  return undefined;
+}
+
+function requireId(value: unknown, name: string): void {
+  if (typeof value !== "string" || value.trim() === "" || /[/?#\s]/.test(value)) {
+    throw new TypeError(
+      `${name} must be a resource id such as "52c5cb04-1163-4a30-ad4f-a3433cd6a4f6".`,
+    );
+  }
+}
+
+function requireAppId(value: unknown): void {
+  if (typeof value !== "string" || !/^\d+$/.test(value)) {
+    throw new TypeError(
+      'appId must be the app\'s Apple ID, a string of digits such as "6476788026".',
+    );
+  }
+}
