@@ -1,5 +1,40 @@
 import type { Middleware } from "openapi-fetch";
+import type { RequestFetch } from "./retry.js";
 import type { TokenProvider } from "./token.js";
+
+/**
+ * Wraps fetch so that every request carries `Authorization: Bearer <token>`, and a 401 is
+ * answered once with a fresh token. The client uses this form; {@link authMiddleware} is the
+ * same rule for openapi-fetch clients of your own.
+ *
+ * @example
+ * ```ts
+ * import { authenticatedFetch, createTokenProvider } from "@asc-kit/core";
+ *
+ * const fetchWithAuth = authenticatedFetch(createTokenProvider({ keyId, issuerId, privateKey }));
+ * const response = await fetchWithAuth(new Request("https://api.appstoreconnect.apple.com/v1/apps"));
+ * ```
+ */
+export function authenticatedFetch(
+  tokens: TokenProvider,
+  send: RequestFetch = (request, init) => globalThis.fetch(request, init),
+): RequestFetch {
+  return async (request, init) => {
+    const token = await tokens.getToken();
+    // A body can be sent once: keep a copy for the retry. A request without one is reusable.
+    const copy = tokens.canRefresh && request.body ? request.clone() : request;
+    request.headers.set("Authorization", `Bearer ${token}`);
+    const response = await send(request, init);
+    if (response.status !== 401 || !tokens.canRefresh) return response;
+    tokens.invalidate(token);
+    const fresh = await tokens.getToken();
+    if (fresh === token) return response;
+    await response.body?.cancel().catch(() => undefined);
+    const retry = new Request(copy);
+    retry.headers.set("Authorization", `Bearer ${fresh}`);
+    return send(retry, init);
+  };
+}
 
 /**
  * An openapi-fetch middleware that puts `Authorization: Bearer <token>` on every request. On a

@@ -2,10 +2,10 @@ import { AppStoreConnectError } from "@asc-kit/errors";
 import type { RateLimit } from "@asc-kit/errors";
 import createClient from "openapi-fetch";
 import type { Client, Middleware } from "openapi-fetch";
-import { authMiddleware } from "./auth.js";
+import { authenticatedFetch } from "./auth.js";
 import type { paths } from "./generated/app-store-connect.js";
 import { RequestTimeoutError, createResilientFetch } from "./retry.js";
-import type { RetryOptions } from "./retry.js";
+import type { RequestFetch, RetryOptions } from "./retry.js";
 import { createTokenProvider, tokenProviderFrom } from "./token.js";
 import type { TokenProvider, TokenProviderOptions } from "./token.js";
 
@@ -30,8 +30,11 @@ export interface AppStoreConnectClientOptions {
   tokens?: TokenProvider;
   /** Default `https://api.appstoreconnect.apple.com`. */
   baseUrl?: string;
-  /** The fetch to use, for tests and custom transports. Default `globalThis.fetch`. */
-  fetch?: (request: Request) => Promise<Response>;
+  /**
+   * The fetch to use, for tests and custom transports. Default `globalThis.fetch`. It gets each
+   * attempt's timeout signal as `init.signal`.
+   */
+  fetch?: RequestFetch;
   /** Retry settings, or `false` for none. See {@link RetryOptions}. */
   retry?: RetryOptions | false;
   /** Per-attempt timeout in ms. Default 30,000; 0 for none. */
@@ -40,7 +43,7 @@ export interface AppStoreConnectClientOptions {
   userAgent?: string;
   /** Called with every parsed `X-Rate-Limit` header. */
   onRateLimit?: (rateLimit: RateLimit, response: Response) => void;
-  /** More openapi-fetch middleware, run after authentication. */
+  /** More openapi-fetch middleware; they see requests before authentication and retries. */
   middleware?: readonly Middleware[];
 }
 
@@ -84,17 +87,23 @@ export function createAppStoreConnectClient(
   const tokens = tokenProviderOf(options);
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
   const transport = createResilientFetch({
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: authenticatedFetch(tokens, options.fetch),
     ...(options.retry !== undefined ? { retry: options.retry } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.onRateLimit ? { onRateLimit: options.onRateLimit } : {}),
   });
   const client = createClient<paths>({
     baseUrl,
-    fetch: transport,
+    fetch: async (request: Request) => {
+      try {
+        return await transport(request);
+      } catch (error) {
+        throw asNetworkError(error, request);
+      }
+    },
     headers: { "User-Agent": options.userAgent ?? "asc-kit" },
   });
-  client.use(networkErrors, authMiddleware(tokens), ...(options.middleware ?? []));
+  if (options.middleware?.length) client.use(...options.middleware);
   return Object.defineProperties(client, {
     rateLimit: { get: () => transport.rateLimit, enumerable: true },
     baseUrl: { value: baseUrl, enumerable: true },
@@ -103,24 +112,21 @@ export function createAppStoreConnectClient(
 }
 
 /**
- * Turns a request that got no response into an `AppStoreConnectError` of kind `network`
+ * A request that got no response becomes an `AppStoreConnectError` of kind `network`
  * (`TIMEOUT` or `NETWORK_ERROR`). A caller's own abort is passed through untouched.
  */
-const networkErrors: Middleware = {
-  onError({ request, error }) {
-    if (request.signal.aborted || AppStoreConnectError.is(error)) return undefined;
-    if (error instanceof Error && error.name === "AbortError") return undefined;
-    const timedOut = error instanceof RequestTimeoutError;
-    return new AppStoreConnectError({
-      status: 0,
-      code: timedOut ? "TIMEOUT" : "NETWORK_ERROR",
-      detail: describeNetworkError(error),
-      method: request.method,
-      url: request.url,
-      cause: error,
-    });
-  },
-};
+function asNetworkError(error: unknown, request: Request): unknown {
+  if (request.signal.aborted || AppStoreConnectError.is(error)) return error;
+  if (error instanceof Error && error.name === "AbortError") return error;
+  return new AppStoreConnectError({
+    status: 0,
+    code: error instanceof RequestTimeoutError ? "TIMEOUT" : "NETWORK_ERROR",
+    detail: describeNetworkError(error),
+    method: request.method,
+    url: request.url,
+    cause: error,
+  });
+}
 
 function describeNetworkError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

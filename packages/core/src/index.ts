@@ -1,5 +1,5 @@
 export type { components, operations, paths } from "./generated/app-store-connect.js";
-export { authMiddleware } from "./auth.js";
+export { authMiddleware, authenticatedFetch } from "./auth.js";
 export { createAppStoreConnectClient, defaultBaseUrl } from "./client.js";
 export type { AppStoreConnectClient, AppStoreConnectClientOptions } from "./client.js";
 export {
@@ -17,7 +17,7 @@ export type {
 export { paginate, paginateItems } from "./paginate.js";
 export type { Page, PageInit, PagedPath, PaginateOptions } from "./paginate.js";
 export { RequestTimeoutError, createResilientFetch } from "./retry.js";
-export type { ResilientFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
+export type { RequestFetch, ResilientFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
 export {
   appStoreConnectAudience,
   createTokenProvider,

@@ -13,10 +13,16 @@ export interface RetryOptions {
   maxRetryAfterSeconds?: number;
 }
 
+/** A fetch that takes a Request and, for timeouts, an abort signal to pass on. */
+export type RequestFetch = (request: Request, init?: { signal?: AbortSignal }) => Promise<Response>;
+
 /** Options of {@link createResilientFetch}. */
 export interface ResilientFetchOptions {
-  /** The fetch to call. Default `globalThis.fetch`. */
-  fetch?: (request: Request) => Promise<Response>;
+  /**
+   * The fetch to call. Default `globalThis.fetch`. It receives each attempt's timeout signal as
+   * `init.signal`; pass it on to fetch for timeouts to abort the connection.
+   */
+  fetch?: RequestFetch;
   retry?: RetryOptions | false;
   /** Aborts an attempt that has not answered within this many ms. Default 30,000; 0 for none. */
   timeoutMs?: number;
@@ -61,7 +67,7 @@ const retriedStatuses = new Set([429, 500, 502, 503, 504]);
  * ```
  */
 export function createResilientFetch(options: ResilientFetchOptions = {}): ResilientFetch {
-  const send = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const send: RequestFetch = options.fetch ?? ((request, init) => globalThis.fetch(request, init));
   const retry = options.retry === false ? { attempts: 1 } : (options.retry ?? {});
   const attempts = positiveInteger(retry.attempts ?? 4, "retry.attempts");
   const baseDelayMs = positiveInteger(retry.baseDelayMs ?? 500, "retry.baseDelayMs");
@@ -82,16 +88,19 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
 
   async function attempt(request: Request): Promise<Response> {
     if (timeoutMs === 0) return send(request);
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
-    const signal = AbortSignal.any([request.signal, timeout.signal]);
+    // One controller per attempt, aborted by the timer or by the caller's own signal.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
+    const forwardAbort = () => controller.abort(request.signal.reason);
+    request.signal.addEventListener("abort", forwardAbort, { once: true });
     try {
-      return await send(new Request(request, { signal }));
+      return await send(request, { signal: controller.signal });
     } catch (error) {
-      if (timeout.signal.aborted && !request.signal.aborted) throw timeout.signal.reason;
+      if (controller.signal.reason instanceof RequestTimeoutError) throw controller.signal.reason;
       throw error;
     } finally {
       clearTimeout(timer);
+      request.signal.removeEventListener("abort", forwardAbort);
     }
   }
 
@@ -99,8 +108,8 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     const idempotent = idempotentMethods.has(request.method.toUpperCase());
     for (let attemptNumber = 1; ; attemptNumber++) {
       const last = attemptNumber >= attempts;
-      // Keep the original unsent so that its body can be sent again.
-      const sent = last ? request : request.clone();
+      // A body can be sent once: send a copy while another attempt may follow.
+      const sent = last || !request.body ? request : request.clone();
       let response: Response;
       try {
         response = await attempt(sent);
@@ -109,7 +118,8 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
         await sleep(backoff(attemptNumber), request.signal);
         continue;
       }
-      const rateLimit = parseRateLimit(response.headers.get("x-rate-limit"));
+      const rateLimitHeader = response.headers.get("x-rate-limit");
+      const rateLimit = rateLimitHeader === null ? undefined : parseRateLimit(rateLimitHeader);
       if (rateLimit) {
         latestRateLimit = rateLimit;
         options.onRateLimit?.(rateLimit, response);
