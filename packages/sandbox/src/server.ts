@@ -61,6 +61,8 @@ export interface SandboxOptions {
 /** What the sandbox counts, for tests that check what was applied. */
 export interface SandboxStats {
   requests: number;
+  /** Distinct tokens accepted: how many signatures the clients made. */
+  tokens: number;
   creates: number;
   deletes: number;
   faults: number;
@@ -137,7 +139,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   let faults: FaultOptions = options.faults ?? {};
   const queuedFaults: FaultKind[] = [];
-  const stats: SandboxStats = { requests: 0, creates: 0, deletes: 0, faults: 0 };
+  const stats: SandboxStats = { requests: 0, tokens: 0, creates: 0, deletes: 0, faults: 0 };
+  const acceptedTokens = new Set<string>();
   let baseUrl = "";
 
   function nextFault(): FaultKind | undefined {
@@ -181,6 +184,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           auth.detail,
         );
       }
+      acceptedTokens.add(request.headers.authorization!);
+      stats.tokens = acceptedTokens.size;
       const remaining = spendBudget(auth.apiKey.keyId);
       headers["x-rate-limit"] =
         `user-hour-lim:${hourlyLimit};user-hour-rem:${Math.max(0, remaining)};`;

@@ -1,0 +1,279 @@
+import { execFile, spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSandbox } from "@asc-kit/sandbox";
+import type { Sandbox } from "@asc-kit/sandbox";
+import { decodeJwt } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** The built binary, run as users run it. */
+const bin = new URL("../dist/bin.js", import.meta.url).pathname;
+const appleCorrupt =
+  "-----BEGIN PUBLIC KEY-----MFkwEwYHKoZIzj0CAQYIKoZIzj0DA7021gAEFQUkD1YB67wg3e0VD/2c3N3Wf92nuQqDgFZuYG/NcYLwT3Zdw77s6//8XSI2NYv7WNgUONxMj+j65Qijq4/fhw==-----END PUBLIC KEY-----";
+
+let sandbox: Sandbox;
+let folder: string;
+beforeAll(async () => {
+  sandbox = await startSandbox({ apps: ["6476788026", "6476788027"] });
+  folder = await mkdtemp(join(tmpdir(), "asc-kit-cli-"));
+});
+afterAll(async () => {
+  await sandbox.stop();
+});
+
+function cli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string | undefined> } = {},
+) {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    ASC_KEY_ID: sandbox.credentials.keyId,
+    ASC_ISSUER_ID: sandbox.credentials.issuerId,
+    ASC_PRIVATE_KEY: sandbox.credentials.privateKey.replace(/\n/g, "\\n"),
+    ASC_BASE_URL: sandbox.url,
+    NO_COLOR: "1",
+    ...options.env,
+  };
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: env as NodeJS.ProcessEnv },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.stdin ?? "");
+  });
+}
+
+const newPublicKey = () =>
+  generateKeyPairSync("ec", { namedCurve: "P-256" })
+    .publicKey.export({ type: "spki", format: "pem" })
+    .toString();
+
+describe("asc-kit keys", () => {
+  it("generates a key pair, refusing to overwrite it", async () => {
+    const out = join(folder, "generated");
+    const first = await cli(["keys", "generate", "--out", out]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/Wrote .*private-key\.pem \(keep it secret\)/);
+    expect((await stat(join(out, "private-key.pem"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(out, "public-key.pem"), "utf8")).toMatch(
+      /^-----BEGIN PUBLIC KEY-----\n/,
+    );
+    const again = await cli(["keys", "generate", "--out", out]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/exists already; refusing to overwrite/);
+  });
+
+  it("adds, lists, gets, shows an app's key and removes, in text and JSON", async () => {
+    const accountFile = join(folder, "account.pem");
+    await writeFile(accountFile, newPublicKey().replace(/\n/g, ""));
+    const added = await cli(["keys", "add", accountFile]);
+    expect(added.code).toBe(0);
+    const accountId = /Added key (\S+) for the account/.exec(added.stdout)?.[1];
+    expect(accountId).toBeDefined();
+
+    const appAdded = await cli(["--json", "keys", "add", "-", "--app", "6476788026"], {
+      stdin: newPublicKey(),
+    });
+    expect(appAdded.code).toBe(0);
+    const appKey = JSON.parse(appAdded.stdout) as { id: string; attributes: { publicKey: string } };
+    expect(appKey.attributes.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+
+    const listed = await cli(["keys", "list"]);
+    expect(listed.stdout).toMatch(/^ID +FINGERPRINT\n/);
+    expect(listed.stdout).toContain(accountId);
+    expect(listed.stdout).toContain(appKey.id);
+    const accountOnly = JSON.parse(
+      (await cli(["--json", "keys", "list", "--account"])).stdout,
+    ) as Array<{ id: string }>;
+    expect(accountOnly.map((key) => key.id)).toEqual([accountId]);
+    const appOnly = JSON.parse(
+      (await cli(["--json", "keys", "list", "--app", "6476788026"])).stdout,
+    ) as Array<{ id: string }>;
+    expect(appOnly.map((key) => key.id)).toEqual([appKey.id]);
+    expect(
+      JSON.parse((await cli(["--json", "keys", "list", "--app", "6476788027"])).stdout),
+    ).toEqual([]);
+
+    const got = await cli(["keys", "get", accountId!]);
+    expect(got.stdout).toMatch(
+      new RegExp(`^id: +${accountId}\nfingerprint: [0-9a-f]{64}\n-----BEGIN PUBLIC KEY-----`),
+    );
+    expect(JSON.parse((await cli(["--json", "keys", "app", "6476788026"])).stdout).id).toBe(
+      appKey.id,
+    );
+
+    const refused = await cli(["keys", "remove", appKey.id]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("pass --yes");
+    expect((await cli(["keys", "remove", appKey.id, "--yes"])).stdout).toBe(
+      `Removed key ${appKey.id}.\n`,
+    );
+    expect((await cli(["keys", "remove", accountId!, "--yes"])).code).toBe(0);
+  });
+
+  it("exits with documented codes and prints the message and hint", async () => {
+    const file = join(folder, "conflict.pem");
+    await writeFile(file, newPublicKey());
+    expect((await cli(["keys", "add", file])).code).toBe(0);
+    await writeFile(file, newPublicKey());
+    const conflict = await cli(["keys", "add", file]);
+    expect(conflict.code).toBe(5);
+    expect(conflict.stderr).toMatch(
+      /^error: POST \/v1\/alternativeDistributionKeys: 409 ENTITY_ERROR\.ALREADY_EXISTS: .*\nhint: An alternative distribution key already exists/,
+    );
+
+    const missing = await cli(["keys", "get", "no-such-key"]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain("404 NOT_FOUND");
+
+    const wrongKey = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .privateKey.export({ type: "pkcs8", format: "pem" })
+      .toString();
+    const unauthorized = await cli(["keys", "list"], { env: { ASC_PRIVATE_KEY: wrongKey } });
+    expect(unauthorized.code).toBe(3);
+    expect(unauthorized.stderr).toMatch(
+      /401 NOT_AUTHORIZED: The token's signature does not verify/,
+    );
+    expect(unauthorized.stderr).toMatch(/hint: App Store Connect did not accept the token/);
+
+    const corrupt = await cli(["keys", "add", "-"], { stdin: appleCorrupt });
+    expect(corrupt.code).toBe(1);
+    expect(corrupt.stderr).toMatch(/^error: The PUBLIC KEY block is damaged/);
+
+    expect((await cli(["keys", "list"], { env: { ASC_KEY_ID: undefined } })).code).toBe(2);
+    expect((await cli(["keys", "frobnicate"])).code).toBe(2);
+    expect((await cli(["keys", "list", "--account", "--app", "1"])).code).toBe(2);
+
+    const offline = await cli(["keys", "list"], { env: { ASC_BASE_URL: "http://127.0.0.1:9" } });
+    expect(offline.code).toBe(7);
+    expect(offline.stderr).toContain("NETWORK_ERROR");
+
+    const asJson = await cli(["--json", "keys", "get", "no-such-key"]);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ ok: false, code: "NOT_FOUND" });
+  });
+
+  it("checks keys offline", async () => {
+    const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const sec1 = pair.privateKey.export({ type: "sec1", format: "pem" }).toString();
+    const checked = await cli(["keys", "check", "-"], {
+      stdin: sec1,
+      env: { ASC_BASE_URL: "http://127.0.0.1:9" },
+    });
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(
+      /^ok: private key, sec1, EC P-256\nfingerprint: [0-9a-f]{64}\npublic key to upload:\n-----BEGIN PUBLIC KEY-----/,
+    );
+    const asJson = JSON.parse(
+      (await cli(["--json", "keys", "check", "-"], { stdin: sec1 })).stdout,
+    );
+    expect(asJson).toEqual({
+      ok: true,
+      kind: "private",
+      format: "sec1",
+      type: "EC",
+      curve: "P-256",
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }).toString(),
+    });
+    const corrupt = await cli(["--json", "keys", "check", "-"], { stdin: appleCorrupt });
+    expect(corrupt.code).toBe(1);
+    expect(JSON.parse(corrupt.stdout)).toMatchObject({ ok: false, code: "ERR_KEY_CORRUPT" });
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
+    const unusable = await cli(["keys", "check", "-"], { stdin: rsa });
+    expect(unusable.code).toBe(1);
+    expect(unusable.stdout).toMatch(
+      /^not usable as an alternative distribution key: public key, spki, RSA/,
+    );
+    expect((await cli(["keys", "check", join(folder, "nope.pem")])).stderr).toContain(
+      "no such file",
+    );
+  });
+});
+
+describe("asc-kit token", () => {
+  it("prints a token for curl, with scope", async () => {
+    const { stdout, code } = await cli(["token", "--scope", "GET /v1/alternativeDistributionKeys"]);
+    expect(code).toBe(0);
+    const claims = decodeJwt(stdout.trim());
+    expect(claims).toMatchObject({
+      iss: sandbox.credentials.issuerId,
+      aud: "appstoreconnect-v1",
+      scope: ["GET /v1/alternativeDistributionKeys"],
+    });
+    const response = await fetch(`${sandbox.url}/v1/alternativeDistributionKeys`, {
+      headers: { Authorization: `Bearer ${stdout.trim()}` },
+    });
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("asc-kit sandbox", () => {
+  it("prints one JSON line when ready, serves, and stops on SIGTERM keeping its data", async () => {
+    const data = join(folder, "sandbox.json");
+    const child = spawn(process.execPath, [bin, "sandbox", "--data", data], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const line = await new Promise<string>((resolve) =>
+      child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString())),
+    );
+    const ready = JSON.parse(line) as {
+      url: string;
+      keyId: string;
+      issuerId: string;
+      privateKey: string;
+    };
+    expect(Object.keys(ready)).toEqual(["url", "keyId", "issuerId", "privateKey"]);
+    const added = await cli(["--json", "keys", "add", "-"], {
+      stdin: newPublicKey(),
+      env: {
+        ASC_BASE_URL: ready.url,
+        ASC_KEY_ID: ready.keyId,
+        ASC_ISSUER_ID: ready.issuerId,
+        ASC_PRIVATE_KEY: ready.privateKey,
+      },
+    });
+    expect(added.code).toBe(0);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", (code) => resolve(code)),
+    );
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(JSON.parse(await readFile(data, "utf8")).keys).toHaveLength(1);
+  });
+});
+
+describe("asc-kit demo", () => {
+  it("walks the whole lifecycle and exits 0", async () => {
+    const { code, stdout } = await cli(["demo"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("409 ENTITY_ERROR.ALREADY_EXISTS");
+    expect(stdout).toContain("ERR_KEY_CORRUPT");
+    expect(stdout).toContain("requests sent: 0");
+    expect(stdout).toMatch(/Done\. \d+ requests, 1 token signed/);
+  });
+});
+
+describe("secrets", () => {
+  it("never prints the private key or a token, except when asked for one", async () => {
+    const outputs = await Promise.all([
+      cli(["keys", "list"], { env: { ASC_BASE_URL: "http://127.0.0.1:9" } }),
+      cli(["keys", "get", "nope"]),
+      cli(["keys", "add", "-"], { stdin: appleCorrupt }),
+      cli(["--json", "keys", "list"], { env: { ASC_PRIVATE_KEY: "garbage" } }),
+      cli(["keys", "list"], { env: { ASC_ISSUER_ID: "not-a-uuid" } }),
+    ]);
+    const privateBody = sandbox.credentials.privateKey.split("\n")[1]!;
+    for (const { stdout, stderr } of outputs) {
+      expect(stdout + stderr).not.toContain(privateBody);
+      expect(stdout + stderr).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    }
+  });
+});
