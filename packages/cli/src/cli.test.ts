@@ -215,6 +215,58 @@ describe("asc-kit token", () => {
   });
 });
 
+describe("asc-kit install-token", () => {
+  it("signs a token that verifies, and refuses one checked against another key", async () => {
+    const out = join(folder, "install-token");
+    await cli(["keys", "generate", "--out", out]);
+    const sign = (extra: string[] = []) =>
+      cli([
+        "install-token",
+        "sign",
+        "--key",
+        join(out, "private-key.pem"),
+        "--key-id",
+        "key-1",
+        "--apple-id",
+        "6476788026",
+        "--bundle-id",
+        "com.example.app",
+        ...extra,
+      ]);
+    const signed = await sign(["--redownload"]);
+    expect(signed.code).toBe(0);
+    const token = signed.stdout.trim();
+    expect(decodeJwt(token)).toMatchObject({
+      iss: "6476788026",
+      bid: "com.example.app",
+      dtype: "redownload",
+      aud: "AppleDownloadVerification-v1",
+    });
+    const verified = await cli([
+      "install-token",
+      "verify",
+      token,
+      "--public-key",
+      join(out, "public-key.pem"),
+      "--bundle-id",
+      "com.example.app",
+    ]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(
+      /^valid: bid=com\.example\.app dtype=redownload .*iss=6476788026/,
+    );
+    const other = join(folder, "other.pem");
+    await writeFile(other, newPublicKey());
+    const refused = await cli(["--json", "install-token", "verify", token, "--public-key", other]);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ ok: false, code: "ERR_TOKEN_SIGNATURE" });
+    expect((await sign(["--bundle-id", ""])).code).toBe(1);
+    expect((await cli(["install-token", "sign", "--key", join(out, "private-key.pem")])).code).toBe(
+      2,
+    );
+  });
+});
+
 describe("asc-kit sandbox", () => {
   it("prints one JSON line when ready, serves, and stops on SIGTERM keeping its data", async () => {
     const data = join(folder, "sandbox.json");
@@ -257,6 +309,9 @@ describe("asc-kit demo", () => {
     expect(stdout).toContain("409 ENTITY_ERROR.ALREADY_EXISTS");
     expect(stdout).toContain("ERR_KEY_CORRUPT");
     expect(stdout).toContain("requests sent: 0");
+    expect(stdout).toMatch(
+      /verified with the public key App Store Connect returns: bid=com\.example\.marketplace\.app/,
+    );
     expect(stdout).toMatch(/Done\. \d+ requests, 1 token signed/);
   });
 });

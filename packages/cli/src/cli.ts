@@ -13,6 +13,11 @@ import {
 import type { AlternativeDistributionKey, AppStoreConnectClient, Result } from "@asc-kit/core";
 import { AppStoreConnectError } from "@asc-kit/errors";
 import { PemError, fingerprint, generateKeyPair, inspectKey, toPublicKeyPem } from "@asc-kit/pem";
+import {
+  InstallTokenError,
+  signInstallVerificationToken,
+  verifyInstallVerificationToken,
+} from "@asc-kit/install-token";
 import { startSandbox } from "@asc-kit/sandbox";
 import { Command, CommanderError, Option } from "commander";
 import { runDemo } from "./demo.js";
@@ -248,6 +253,79 @@ function buildProgram(io: Io): Command {
       out(`${token}\n`, { token });
     });
 
+  const installToken = program
+    .command("install-token")
+    .description(
+      "sign and verify install verification tokens with an alternative distribution key",
+    );
+
+  installToken
+    .command("sign")
+    .description("sign a token for one install (prints it: hand it to the installing device)")
+    .requiredOption("--key <file>", "the alternative distribution key's private key file")
+    .option(
+      "--key-id <id>",
+      "the alternative distribution key's id in App Store Connect (required)",
+    )
+    .requiredOption("--apple-id <id>", "the Apple ID of the distributing app or marketplace")
+    .requiredOption("--bundle-id <id>", "the bundle ID of the app being installed")
+    .option("--redownload", "a reinstall rather than a first download")
+    .option("--install-id <id>", "sent as iid")
+    .option("--version-id <id>", "sent as vid")
+    .action(
+      async (options: {
+        key: string;
+        keyId?: string;
+        appleId: string;
+        bundleId: string;
+        redownload?: boolean;
+        installId?: string;
+        versionId?: string;
+      }) => {
+        // --key-id is also a global option (the API key's ID): only a value typed here counts.
+        const keyId =
+          options.keyId ??
+          (program.getOptionValueSource("keyId") === "cli" ? globals().keyId : undefined);
+        if (!keyId) {
+          throw usageError(
+            "install-token sign needs --key-id, the alternative distribution key's id.",
+          );
+        }
+        const token = await signInstallVerificationToken({
+          privateKey: await readText(options.key),
+          keyId,
+          appleItemId: options.appleId,
+          bundleId: options.bundleId,
+          downloadType: options.redownload ? "redownload" : "download",
+          ...(options.installId ? { installId: options.installId } : {}),
+          ...(options.versionId ? { versionId: options.versionId } : {}),
+        });
+        out(`${token}\n`, { token });
+      },
+    );
+
+  installToken
+    .command("verify")
+    .description("verify a token's signature, header, audience and lifetime against a public key")
+    .argument("<token>")
+    .requiredOption("--public-key <file>", "the alternative distribution key's public key file")
+    .option("--bundle-id <id>", "also require this bundle ID")
+    .action(async (token: string, options: { publicKey: string; bundleId?: string }) => {
+      const claims = await verifyInstallVerificationToken(
+        token,
+        await readText(options.publicKey),
+        {
+          ...(options.bundleId ? { bundleId: options.bundleId } : {}),
+        },
+      );
+      out(
+        `${colors.green("valid")}: ${Object.entries(claims)
+          .map(([name, value]) => `${name}=${String(value)}`)
+          .join(" ")}\n`,
+        { ok: true, claims },
+      );
+    });
+
   program
     .command("sandbox")
     .description("run a local App Store Connect sandbox; prints one JSON line when ready")
@@ -380,7 +458,7 @@ function report(io: Io, asJson: boolean, error: unknown): number {
     code = exitCodeFor(error);
     ({ message, hint } = error);
     kind = error.code;
-  } else if (error instanceof PemError) {
+  } else if (error instanceof PemError || error instanceof InstallTokenError) {
     code = ExitCode.localValidation;
     message = error.message;
     kind = error.code;

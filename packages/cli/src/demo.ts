@@ -6,6 +6,7 @@ import {
   removeAlternativeDistributionKey,
 } from "@asc-kit/core";
 import { PemError, fingerprint, generateKeyPair } from "@asc-kit/pem";
+import { createInstallTokenSigner, verifyInstallVerificationToken } from "@asc-kit/install-token";
 import { startSandbox } from "@asc-kit/sandbox";
 import { palette } from "./output.js";
 import type { Io } from "./output.js";
@@ -101,6 +102,31 @@ export async function runDemo(io: Io): Promise<void> {
       note(`${colors.red(error.code)}: ${error.message}`);
       note(`requests sent: ${sandbox.stats.requests - requestsBefore}`);
     }
+
+    say("Sign an install verification token with the uploaded key, and verify it");
+    const signer = createInstallTokenSigner({
+      privateKey: pair.privateKeyPem,
+      keyId: accountKeyId,
+      appleItemId: demoApp,
+    });
+    const installToken = await signer.sign({
+      bundleId: "com.example.marketplace.app",
+      downloadType: "download",
+    });
+    note(
+      `token:   ${installToken.slice(0, 40)}… (kid ${accountKeyId.slice(0, 8)}…, aud AppleDownloadVerification-v1)`,
+    );
+    const claims = await verifyInstallVerificationToken(
+      installToken,
+      read.data!.data.attributes!.publicKey!,
+      {
+        keyId: accountKeyId,
+        bundleId: "com.example.marketplace.app",
+      },
+    );
+    note(
+      `verified with the public key App Store Connect returns: bid=${claims.bid} dtype=${claims.dtype} nonce=${claims.nonce}`,
+    );
 
     say("Remove the keys");
     for (const id of [appKeyId, accountKeyId]) {
