@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: "cli",
     include: ["src/**/*.test.ts"],
-    typecheck: { enabled: true, include: ["src/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+    // Each test runs the built binary several times, and GETs retry with backoff: give room.
+    testTimeout: 60_000,
   },
 });
