@@ -3,10 +3,48 @@
  * change the spec, then run `pnpm generate`.
  *
  * Spec version: 4.4.1
- * Spec SHA-256: 5a6b07fbe877f6000e8af9eba4739891cc50617eab6157154ec77fc884e8cb5a
+ * Spec SHA-256: 9f30c790fc56557f9eec3f23bdda2cc55e89b38e75dbcf800653fe43d0dec30f
  */
 
 export interface paths {
+  "/v1/alternativeDistributionDomains": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List alternative distribution domains. */
+    get: operations["alternativeDistributionDomains_getCollection"];
+    put?: never;
+    /** Create an alternative distribution domain. */
+    post: operations["alternativeDistributionDomains_createInstance"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionDomains/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** Read an alternative distribution domain. */
+    get: operations["alternativeDistributionDomains_getInstance"];
+    put?: never;
+    post?: never;
+    /** Delete an alternative distribution domain. */
+    delete: operations["alternativeDistributionDomains_deleteInstance"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/alternativeDistributionKeys": {
     parameters: {
       query?: never;
@@ -90,6 +128,41 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** AlternativeDistributionDomain */
+    AlternativeDistributionDomain: {
+      /** @enum {string} */
+      type: "alternativeDistributionDomains";
+      id: string;
+      attributes?: {
+        domain?: string;
+        referenceName?: string;
+        /** Format: date-time */
+        createdDate?: string;
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** AlternativeDistributionDomainCreateRequest */
+    AlternativeDistributionDomainCreateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "alternativeDistributionDomains";
+        attributes: {
+          domain: string;
+          referenceName: string;
+        };
+      };
+    };
+    /** AlternativeDistributionDomainResponse */
+    AlternativeDistributionDomainResponse: {
+      data: components["schemas"]["AlternativeDistributionDomain"];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** AlternativeDistributionDomainsResponse */
+    AlternativeDistributionDomainsResponse: {
+      data: components["schemas"]["AlternativeDistributionDomain"][];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
     /**
      * AlternativeDistributionKey
      * @description A public key stored for alternative distribution.
@@ -103,23 +176,6 @@ export interface components {
         publicKey?: string;
       };
       links?: components["schemas"]["ResourceLinks"];
-    };
-    /**
-     * AlternativeDistributionKeysResponse
-     * @description One page of alternative distribution keys.
-     */
-    AlternativeDistributionKeysResponse: {
-      data: components["schemas"]["AlternativeDistributionKey"][];
-      links: components["schemas"]["PagedDocumentLinks"];
-      meta?: components["schemas"]["PagingInformation"];
-    };
-    /**
-     * AlternativeDistributionKeyResponse
-     * @description One alternative distribution key.
-     */
-    AlternativeDistributionKeyResponse: {
-      data: components["schemas"]["AlternativeDistributionKey"];
-      links: components["schemas"]["DocumentLinks"];
     };
     /**
      * AlternativeDistributionKeyCreateRequest
@@ -144,6 +200,23 @@ export interface components {
         };
       };
     };
+    /**
+     * AlternativeDistributionKeyResponse
+     * @description One alternative distribution key.
+     */
+    AlternativeDistributionKeyResponse: {
+      data: components["schemas"]["AlternativeDistributionKey"];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /**
+     * AlternativeDistributionKeysResponse
+     * @description One page of alternative distribution keys.
+     */
+    AlternativeDistributionKeysResponse: {
+      data: components["schemas"]["AlternativeDistributionKey"][];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
     /** @description The type and id of the key that belongs to an app. */
     AppAlternativeDistributionKeyLinkageResponse: {
       data: {
@@ -153,40 +226,10 @@ export interface components {
       };
       links: components["schemas"]["DocumentLinks"];
     };
-    /** @description One or more errors that explain why a request failed. */
-    ErrorResponse: {
-      errors?: {
-        id?: string;
-        /** @description The HTTP status code, as a string. */
-        status: string;
-        /** @description A dotted, hierarchical code; match it by prefix. */
-        code: string;
-        title: string;
-        detail: string;
-        source?:
-          | components["schemas"]["ErrorSourcePointer"]
-          | components["schemas"]["ErrorSourceParameter"];
-        links?: components["schemas"]["ErrorLinks"];
-        meta?: {
-          [key: string]: unknown;
-        };
-      }[];
+    DocumentLinks: {
+      /** Format: uri-reference */
+      self: string;
     };
-    /**
-     * JsonPointer
-     * @description A JSON pointer to the part of the request body that caused the error.
-     */
-    ErrorSourcePointer: {
-      pointer: string;
-    };
-    /**
-     * Parameter
-     * @description The query parameter that caused the error.
-     */
-    ErrorSourceParameter: {
-      parameter: string;
-    };
-    /** @description Links that explain an error further. */
     ErrorLinks: {
       /** Format: uri-reference */
       about?: string;
@@ -200,12 +243,30 @@ export interface components {
             };
           };
     };
-    /** @description The address of the document itself. */
-    DocumentLinks: {
-      /** Format: uri-reference */
-      self: string;
+    ErrorResponse: {
+      errors?: {
+        id?: string;
+        status: string;
+        code: string;
+        title: string;
+        detail: string;
+        source?:
+          | components["schemas"]["ErrorSourcePointer"]
+          | components["schemas"]["ErrorSourceParameter"];
+        links?: components["schemas"]["ErrorLinks"];
+        meta?: {
+          [key: string]: unknown;
+        };
+      }[];
     };
-    /** @description The addresses of this page, the first page and the next page. */
+    /** Parameter */
+    ErrorSourceParameter: {
+      parameter: string;
+    };
+    /** JsonPointer */
+    ErrorSourcePointer: {
+      pointer: string;
+    };
     PagedDocumentLinks: {
       /** Format: uri-reference */
       self: string;
@@ -214,7 +275,6 @@ export interface components {
       /** Format: uri-reference */
       next?: string;
     };
-    /** @description Where this page stands in the whole collection. */
     PagingInformation: {
       paging: {
         total?: number;
@@ -222,7 +282,6 @@ export interface components {
         nextCursor?: string;
       };
     };
-    /** @description The address of one resource. */
     ResourceLinks: {
       /** Format: uri-reference */
       self?: string;
@@ -236,6 +295,277 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+  alternativeDistributionDomains_getCollection: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionDomains]"?: ("domain" | "referenceName" | "createdDate")[];
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionDomainsResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionDomains_createInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AlternativeDistributionDomainCreateRequest"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionDomainResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionDomains_getInstance: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionDomains]"?: ("domain" | "referenceName" | "createdDate")[];
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionDomainResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionDomains_deleteInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No content */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
   alternativeDistributionKeys_getCollection: {
     parameters: {
       query?: {
