@@ -215,6 +215,37 @@ describe("asc-kit token", () => {
   });
 });
 
+describe("asc-kit domains", () => {
+  it("adds, lists, gets and removes domains, with exit codes for conflicts and bad names", async () => {
+    const added = await cli([
+      "--json",
+      "domains",
+      "add",
+      "Downloads.Example.com",
+      "--name",
+      "Main site",
+    ]);
+    expect(added.code).toBe(0);
+    const domain = JSON.parse(added.stdout) as { id: string; attributes: { domain: string } };
+    expect(domain.attributes.domain).toBe("downloads.example.com");
+    expect((await cli(["domains", "add", "downloads.example.com", "--name", "Again"])).code).toBe(
+      5,
+    );
+    const invalid = await cli(["domains", "add", "https://example.com/", "--name", "x"]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain("the host name alone");
+    const listed = await cli(["domains", "list"]);
+    expect(listed.stdout).toMatch(/^ID +DOMAIN +NAME +CREATED\n/);
+    expect(listed.stdout).toContain("downloads.example.com  Main site");
+    expect((await cli(["domains", "get", domain.id])).stdout).toContain(domain.id);
+    expect((await cli(["domains", "remove", domain.id])).code).toBe(2);
+    expect((await cli(["domains", "remove", domain.id, "--yes"])).stdout).toBe(
+      `Removed domain ${domain.id}.\n`,
+    );
+    expect((await cli(["domains", "get", domain.id])).code).toBe(4);
+  });
+});
+
 describe("asc-kit install-token", () => {
   it("signs a token that verifies, and refuses one checked against another key", async () => {
     const out = join(folder, "install-token");

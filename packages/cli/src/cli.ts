@@ -1,16 +1,25 @@
 import { readFile, writeFile, mkdir, access } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  addAlternativeDistributionDomain,
   addAlternativeDistributionKey,
   createAppStoreConnectClient,
   createTokenProvider,
   defaultBaseUrl,
+  getAlternativeDistributionDomain,
   getAlternativeDistributionKey,
   getAppAlternativeDistributionKey,
+  listAlternativeDistributionDomains,
   listAlternativeDistributionKeys,
+  removeAlternativeDistributionDomain,
   removeAlternativeDistributionKey,
 } from "@asc-kit/core";
-import type { AlternativeDistributionKey, AppStoreConnectClient, Result } from "@asc-kit/core";
+import type {
+  AlternativeDistributionDomain,
+  AlternativeDistributionKey,
+  AppStoreConnectClient,
+  Result,
+} from "@asc-kit/core";
 import { AppStoreConnectError } from "@asc-kit/errors";
 import { PemError, fingerprint, generateKeyPair, inspectKey, toPublicKeyPem } from "@asc-kit/pem";
 import {
@@ -187,12 +196,7 @@ function buildProgram(io: Io): Command {
     .argument("<id>")
     .option("--yes", "do not ask for confirmation")
     .action(async (id: string, options: { yes?: boolean }) => {
-      if (!options.yes) {
-        if (!io.isTty)
-          throw usageError("Refusing to remove a key without confirmation: pass --yes.");
-        if (!(await io.confirm(`Remove alternative distribution key ${id}? [y/N] `)))
-          throw new Exit(ExitCode.ok);
-      }
+      await confirmRemoval(io, options.yes, `Remove alternative distribution key ${id}? [y/N] `);
       unwrap(await removeAlternativeDistributionKey(await client(), id));
       out(`Removed key ${id}.\n`, { removed: id });
     });
@@ -251,6 +255,56 @@ function buildProgram(io: Io): Command {
         ...(options.scope ? { scope: options.scope } : {}),
       }).getToken();
       out(`${token}\n`, { token });
+    });
+
+  const domains = program.command("domains").description("manage web distribution domains");
+
+  domains
+    .command("add")
+    .description("register a web domain for alternative distribution")
+    .argument("<domain>", "host name, such as downloads.example.com")
+    .requiredOption("--name <referenceName>", "a reference name for the domain")
+    .action(async (domain: string, options: { name: string }) => {
+      const created = unwrap(
+        await addAlternativeDistributionDomain(await client(), {
+          domain,
+          referenceName: options.name,
+        }),
+      ).data;
+      out(`Added domain ${created.attributes?.domain ?? domain} (${created.id}).\n`, created);
+    });
+
+  domains
+    .command("list")
+    .description("list the registered domains")
+    .action(async () => {
+      const list = unwrap(await listAlternativeDistributionDomains(await client()));
+      out(
+        list.length === 0
+          ? "No domains.\n"
+          : table(["ID", "DOMAIN", "NAME", "CREATED"], list.map(domainRow)),
+        list,
+      );
+    });
+
+  domains
+    .command("get")
+    .description("show one domain")
+    .argument("<id>")
+    .action(async (id: string) => {
+      const domain = unwrap(await getAlternativeDistributionDomain(await client(), id)).data;
+      out(table(["ID", "DOMAIN", "NAME", "CREATED"], [domainRow(domain)]), domain);
+    });
+
+  domains
+    .command("remove")
+    .description("remove a domain")
+    .argument("<id>")
+    .option("--yes", "do not ask for confirmation")
+    .action(async (id: string, options: { yes?: boolean }) => {
+      await confirmRemoval(io, options.yes, `Remove domain ${id}? [y/N] `);
+      unwrap(await removeAlternativeDistributionDomain(await client(), id));
+      out(`Removed domain ${id}.\n`, { removed: id });
     });
 
   const installToken = program
@@ -385,6 +439,23 @@ async function credentials(options: GlobalOptions): Promise<{ keyId: string; pri
   throw usageError(
     "No API private key: set ASC_PRIVATE_KEY or ASC_PRIVATE_KEY_PATH (or pass --private-key / --private-key-path).",
   );
+}
+
+/** Asks on a terminal; elsewhere insists on --yes. Declining ends the command with success. */
+async function confirmRemoval(io: Io, yes: boolean | undefined, question: string): Promise<void> {
+  if (yes) return;
+  if (!io.isTty) throw usageError("Refusing to remove without confirmation: pass --yes.");
+  if (!(await io.confirm(question))) throw new Exit(ExitCode.ok);
+}
+
+function domainRow(domain: AlternativeDistributionDomain): string[] {
+  const attributes = domain.attributes ?? {};
+  return [
+    domain.id,
+    attributes.domain ?? "",
+    attributes.referenceName ?? "",
+    attributes.createdDate ?? "",
+  ];
 }
 
 function unwrap<T>(result: Result<T>): T {

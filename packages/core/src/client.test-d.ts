@@ -34,7 +34,9 @@ describe("createAppStoreConnectClient", () => {
 
 describe("pagination", () => {
   it("knows which paths page and what their items are", async () => {
-    expectTypeOf<PagedPath>().toEqualTypeOf<"/v1/alternativeDistributionKeys">();
+    expectTypeOf<PagedPath>().toEqualTypeOf<
+      "/v1/alternativeDistributionKeys" | "/v1/alternativeDistributionDomains"
+    >();
     for await (const page of paginate(client, "/v1/alternativeDistributionKeys", {
       params: { query: { limit: 10 } },
     })) {

@@ -14,6 +14,17 @@ export type {
   AlternativeDistributionKeyResponse,
   Result,
 } from "./keys.js";
+export {
+  addAlternativeDistributionDomain,
+  getAlternativeDistributionDomain,
+  listAlternativeDistributionDomains,
+  normalizeDomainName,
+  removeAlternativeDistributionDomain,
+} from "./domains.js";
+export type {
+  AlternativeDistributionDomain,
+  AlternativeDistributionDomainResponse,
+} from "./domains.js";
 export { paginate, paginateItems } from "./paginate.js";
 export type { Page, PageInit, PagedPath, PaginateOptions } from "./paginate.js";
 export { RequestTimeoutError, createResilientFetch } from "./retry.js";

@@ -1,21 +1,21 @@
-import { AppStoreConnectError, errorFromBody } from "@asc-kit/errors";
 import { fingerprint, toPublicKeyPem } from "@asc-kit/pem";
 import type { Client } from "openapi-fetch";
 import type { components, paths } from "./generated/app-store-connect.js";
 import { paginateItems } from "./paginate.js";
+import {
+  asAppStoreConnectError,
+  outcomeUnknown,
+  removeConfirmed,
+  requireId,
+  settle,
+} from "./result.js";
+import type { Result } from "./result.js";
+
+export type { Result } from "./result.js";
 
 export type AlternativeDistributionKey = components["schemas"]["AlternativeDistributionKey"];
 export type AlternativeDistributionKeyResponse =
   components["schemas"]["AlternativeDistributionKeyResponse"];
-
-/**
- * What the typed helpers return, like openapi-fetch: `data` on success, otherwise `error`, an
- * `AppStoreConnectError` (HTTP errors, and `kind: "network"` when no response came).
- * `response` is the last HTTP response, when there was one.
- */
-export type Result<T> =
-  | { data: T; error?: undefined; response: Response | undefined }
-  | { data?: undefined; error: AppStoreConnectError; response: Response | undefined };
 
 type AnyClient = Client<paths>;
 
@@ -137,16 +137,11 @@ export async function removeAlternativeDistributionKey(
   id: string,
 ): Promise<Result<null>> {
   requireId(id, "id");
-  const result = await settle("DELETE", `/v1/alternativeDistributionKeys/${id}`, async () => {
-    const { error, response } = await client.DELETE("/v1/alternativeDistributionKeys/{id}", {
-      params: { path: { id } },
-    });
-    return error === undefined ? { data: null, response } : { error, response };
-  });
-  if (!result.error || !outcomeUnknown(result.error)) return result;
-  const readBack = await getAlternativeDistributionKey(client, id);
-  if (readBack.error?.kind === "not-found") return { data: null, response: readBack.response };
-  return result;
+  return removeConfirmed(
+    `/v1/alternativeDistributionKeys/${id}`,
+    () => client.DELETE("/v1/alternativeDistributionKeys/{id}", { params: { path: { id } } }),
+    () => getAlternativeDistributionKey(client, id),
+  );
 }
 
 /**
@@ -167,51 +162,6 @@ export async function getAppAlternativeDistributionKey(
   );
 }
 
-/** Runs one openapi-fetch call and folds every outcome into a {@link Result}. */
-async function settle<T>(
-  method: string,
-  path: string,
-  call: () => Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<Result<T>> {
-  try {
-    const { data, error, response } = await call();
-    if (response.ok && data !== undefined) return { data, response };
-    const url = response.url || undefined;
-    return {
-      error: errorFromBody(error, {
-        status: response.status,
-        headers: response.headers,
-        method,
-        ...(url ? { url } : { url: path }),
-      }),
-      response,
-    };
-  } catch (error) {
-    return { error: asAppStoreConnectError(error, method, path), response: undefined };
-  }
-}
-
-function asAppStoreConnectError(
-  error: unknown,
-  method: string,
-  path: string,
-): AppStoreConnectError {
-  if (AppStoreConnectError.is(error)) return error;
-  if (error instanceof Error && error.name === "AbortError") throw error;
-  if (error instanceof TypeError && error.message.startsWith("Refusing")) throw error;
-  return new AppStoreConnectError({
-    status: 0,
-    detail: error instanceof Error ? error.message : String(error),
-    method,
-    url: path,
-    cause: error,
-  });
-}
-
-function outcomeUnknown(error: AppStoreConnectError): boolean {
-  return error.kind === "network" || error.kind === "server";
-}
-
 async function findStoredKey(
   client: AnyClient,
   publicKey: string,
@@ -230,14 +180,6 @@ async function findStoredKey(
     }
   }
   return undefined;
-}
-
-function requireId(value: unknown, name: string): void {
-  if (typeof value !== "string" || value.trim() === "" || /[/?#\s]/.test(value)) {
-    throw new TypeError(
-      `${name} must be a resource id such as "52c5cb04-1163-4a30-ad4f-a3433cd6a4f6".`,
-    );
-  }
 }
 
 function requireAppId(value: unknown): void {

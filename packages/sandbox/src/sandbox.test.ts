@@ -404,6 +404,63 @@ describe("fault injection", () => {
   });
 });
 
+describe("domains", () => {
+  it("creates, lists, gets and removes domains, with 409 on a duplicate and 422 on an invalid name", async () => {
+    const { call, sandbox } = await start();
+    const body = (domain: string, referenceName = "Main site") => ({
+      data: { type: "alternativeDistributionDomains", attributes: { domain, referenceName } },
+    });
+    const created = await call(
+      "POST",
+      "/v1/alternativeDistributionDomains",
+      body("Downloads.Example.com"),
+    );
+    expect(created.status).toBe(201);
+    expect(created.json?.data.attributes).toMatchObject({
+      domain: "downloads.example.com",
+      referenceName: "Main site",
+    });
+    const id = created.json?.data.id as string;
+    expect(
+      (await call("POST", "/v1/alternativeDistributionDomains", body("downloads.example.com")))
+        .status,
+    ).toBe(409);
+    for (const invalid of [
+      "localhost",
+      "https://example.com",
+      "-bad.example.com",
+      "exa mple.com",
+    ]) {
+      const refused = await call("POST", "/v1/alternativeDistributionDomains", body(invalid));
+      expect(refused.status).toBe(422);
+      expect(refused.json?.errors[0].source).toEqual({ pointer: "/data/attributes/domain" });
+    }
+    expect(
+      (await call("POST", "/v1/alternativeDistributionDomains", body("x.example.com", ""))).status,
+    ).toBe(422);
+    await call("POST", "/v1/alternativeDistributionDomains", body("second.example.com"));
+    const page = await call(
+      "GET",
+      "/v1/alternativeDistributionDomains?limit=1&fields[alternativeDistributionDomains]=domain",
+    );
+    expect(page.json?.data[0].attributes).toEqual({ domain: "downloads.example.com" });
+    expect(page.json?.meta.paging).toMatchObject({ total: 2, limit: 1 });
+    expect((await call("GET", `/v1/alternativeDistributionDomains/${id}`)).json?.data.id).toBe(id);
+    expect((await call("DELETE", `/v1/alternativeDistributionDomains/${id}`)).status).toBe(204);
+    expect((await call("GET", `/v1/alternativeDistributionDomains/${id}`)).status).toBe(404);
+    expect((await call("DELETE", `/v1/alternativeDistributionDomains/${id}`)).status).toBe(404);
+    expect(
+      (
+        await call(
+          "GET",
+          "/v1/alternativeDistributionDomains?fields[alternativeDistributionDomains]=color",
+        )
+      ).status,
+    ).toBe(400);
+    expect(sandbox.stats).toMatchObject({ creates: 2, deletes: 1 });
+  });
+});
+
 describe("dataFile", () => {
   it("keeps keys and credentials across a restart, written atomically", async () => {
     const folder = await mkdtemp(join(tmpdir(), "asc-kit-sandbox-"));

@@ -5,6 +5,19 @@ import type { AddressInfo } from "node:net";
 import { generateKeyPair, inspectKey, toPublicKeyPem } from "@asc-kit/pem";
 import { importSPKI } from "jose";
 import { authenticate } from "./auth.js";
+import { domainRoutes } from "./domains.js";
+import {
+  ApiError,
+  allowQuery,
+  keyFields,
+  methodNotAllowed,
+  notFound,
+  pageOf,
+  parameterError,
+  readFields,
+  pick,
+  selfLink,
+} from "./http.js";
 import { loadData, saveData } from "./state.js";
 import type { RegisteredApiKey, SandboxData, StoredDistributionKey } from "./state.js";
 
@@ -58,7 +71,7 @@ export interface SandboxOptions {
   now?: () => number;
 }
 
-/** What the sandbox counts, for tests that check what was applied. */
+/** What the sandbox counts, for tests that check what was applied (keys and domains). */
 export interface SandboxStats {
   requests: number;
   /** Distinct tokens accepted: how many signatures the clients made. */
@@ -87,21 +100,7 @@ export interface Sandbox {
 }
 
 const defaultApps = ["6476788026", "6476788027", "6476788028"];
-const defaultPageSize = 50;
-const maximumPageSize = 200;
 const maximumBodyBytes = 64 * 1024;
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
-    readonly detail: string,
-    readonly source?: { pointer: string } | { parameter: string },
-  ) {
-    super(detail);
-  }
-}
 
 /**
  * Starts a local server that behaves like App Store Connect's alternative distribution key
@@ -289,6 +288,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
       throw methodNotAllowed(method, url);
     }
+    if (
+      version === "v1" &&
+      collection === "alternativeDistributionDomains" &&
+      relation === undefined
+    ) {
+      return domains.route(method, url, id, body);
+    }
     if (version === "v1" && collection === "apps" && id !== undefined && extra === undefined) {
       const related = relation === "alternativeDistributionKey" && relationName === undefined;
       const linkage = relation === "relationships" && relationName === "alternativeDistributionKey";
@@ -322,8 +328,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   function listKeys(url: URL) {
     allowQuery(url, ["exists[app]", "fields[alternativeDistributionKeys]", "limit", "cursor"]);
-    const fields = readFields(url);
-    const limit = readLimit(url);
+    const fields = readFields(url, "alternativeDistributionKeys", keyFields);
     const existsApp = url.searchParams.get("exists[app]");
     if (existsApp !== null && existsApp !== "true" && existsApp !== "false") {
       throw parameterError(
@@ -331,40 +336,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         `'${existsApp}' is not a valid value for 'exists[app]'; use true or false.`,
       );
     }
-    const cursor = url.searchParams.get("cursor");
-    const offset = cursor === null ? 0 : decodeCursor(cursor);
     const matching = data.keys.filter(
       (key) => existsApp === null || (existsApp === "true") === (key.appId !== undefined),
     );
-    const page = matching.slice(offset, offset + limit);
-    const nextOffset = offset + limit < matching.length ? offset + limit : undefined;
-    const first = new URL(url);
-    first.searchParams.delete("cursor");
-    const next = nextOffset === undefined ? undefined : new URL(first);
-    next?.searchParams.set("cursor", encodeCursor(nextOffset!));
-    return {
-      data: page.map((key) => resource(key, fields)),
-      links: { self: selfLink(url), first: first.href, ...(next ? { next: next.href } : {}) },
-      meta: {
-        paging: {
-          total: matching.length,
-          limit,
-          ...(nextOffset !== undefined ? { nextCursor: encodeCursor(nextOffset) } : {}),
-        },
-      },
-    };
+    return pageOf(url, matching, (key) => resource(key, fields));
   }
 
   function single(key: StoredDistributionKey, url: URL) {
     allowQuery(url, ["fields[alternativeDistributionKeys]"]);
-    return { data: resource(key, readFields(url)), links: { self: selfLink(url) } };
+    return {
+      data: resource(key, readFields(url, "alternativeDistributionKeys", keyFields)),
+      links: { self: selfLink(url) },
+    };
   }
 
-  function resource(key: StoredDistributionKey, withAttributes = true) {
+  function resource(key: StoredDistributionKey, fields: ReadonlySet<string> = new Set(keyFields)) {
     return {
       type: "alternativeDistributionKeys",
       id: key.id,
-      ...(withAttributes ? { attributes: { publicKey: key.publicKey } } : {}),
+      attributes: pick({ publicKey: key.publicKey }, fields),
       links: { self: `${baseUrl}/v1/alternativeDistributionKeys/${key.id}` },
     };
   }
@@ -478,6 +468,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return key;
   }
 
+  const domains = domainRoutes({
+    list: (data.domains ??= []),
+    baseUrl: () => baseUrl,
+    persist,
+    pageOf,
+    stats,
+  });
+
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
@@ -569,88 +567,6 @@ async function acceptPublicKey(value: string): Promise<string> {
     if (error instanceof ApiError) throw error;
     throw invalid(`publicKey is not a valid public key: ${(error as Error).message}`);
   }
-}
-
-/** The request URL with its query percent-encoded (`fields%5B…%5D`), a valid URI reference. */
-function selfLink(url: URL): string {
-  const link = new URL(url.pathname, url);
-  link.search = new URLSearchParams(url.searchParams).toString();
-  return link.href;
-}
-
-function allowQuery(url: URL, allowed: readonly string[]): void {
-  for (const name of url.searchParams.keys()) {
-    if (!allowed.includes(name))
-      throw parameterError(name, `The parameter '${name}' can not be used with this request.`);
-  }
-}
-
-function readFields(url: URL): boolean {
-  const fields = url.searchParams.get("fields[alternativeDistributionKeys]");
-  if (fields === null) return true;
-  const names = fields.split(",");
-  for (const name of names) {
-    if (name !== "publicKey") {
-      throw parameterError(
-        "fields[alternativeDistributionKeys]",
-        `'${name}' is not a valid field name for alternativeDistributionKeys; the only one is publicKey.`,
-      );
-    }
-  }
-  return true;
-}
-
-function readLimit(url: URL): number {
-  const value = url.searchParams.get("limit");
-  if (value === null) return defaultPageSize;
-  const limit = Number(value);
-  if (!/^\d+$/.test(value) || limit < 1 || limit > maximumPageSize) {
-    throw parameterError(
-      "limit",
-      `'${value}' is not a valid value for 'limit'; use a whole number from 1 to ${maximumPageSize}.`,
-    );
-  }
-  return limit;
-}
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString("base64url");
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const { offset } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
-      offset: unknown;
-    };
-    if (Number.isInteger(offset) && (offset as number) >= 0) return offset as number;
-  } catch {
-    // Reported below.
-  }
-  throw parameterError("cursor", "The cursor is not valid; use the links.next of a previous page.");
-}
-
-function parameterError(parameter: string, detail: string): ApiError {
-  return new ApiError(400, "PARAMETER_ERROR.INVALID", "A parameter has an invalid value", detail, {
-    parameter,
-  });
-}
-
-function notFound(type: string, id: string): ApiError {
-  return new ApiError(
-    404,
-    "NOT_FOUND",
-    "The specified resource does not exist",
-    `There is no resource of type '${type}' with id '${id}'.`,
-  );
-}
-
-function methodNotAllowed(method: string, url: URL): ApiError {
-  return new ApiError(
-    405,
-    "METHOD_NOT_ALLOWED",
-    "The request method is not allowed.",
-    `${method} is not allowed on ${url.pathname}.`,
-  );
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

@@ -20,12 +20,22 @@ export interface StoredDistributionKey {
 }
 
 /** Everything the sandbox keeps; what `dataFile` holds. */
+/** A registered web distribution domain. */
+export interface StoredDomain {
+  id: string;
+  domain: string;
+  referenceName: string;
+  createdDate: string;
+}
+
 export interface SandboxData {
   apiKeys: RegisteredApiKey[];
   /** The throwaway private key of the first API key, so `credentials` survive a restart. */
   privateKeyPem: string;
   apps: string[];
   keys: StoredDistributionKey[];
+  /** Absent in files written before domains existed. */
+  domains?: StoredDomain[];
 }
 
 export async function loadData(dataFile: string | undefined): Promise<SandboxData | undefined> {

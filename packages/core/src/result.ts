@@ -1,0 +1,81 @@
+import { AppStoreConnectError, errorFromBody } from "@asc-kit/errors";
+
+/**
+ * What the typed helpers return, like openapi-fetch: `data` on success, otherwise `error`, an
+ * `AppStoreConnectError` (HTTP errors, and `kind: "network"` when no response came).
+ * `response` is the last HTTP response, when there was one.
+ */
+export type Result<T> =
+  | { data: T; error?: undefined; response: Response | undefined }
+  | { data?: undefined; error: AppStoreConnectError; response: Response | undefined };
+
+/** Runs one openapi-fetch call and folds every outcome into a {@link Result}. */
+export async function settle<T>(
+  method: string,
+  path: string,
+  call: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<Result<T>> {
+  try {
+    const { data, error, response } = await call();
+    if (response.ok && data !== undefined) return { data, response };
+    const url = response.url || undefined;
+    return {
+      error: errorFromBody(error, {
+        status: response.status,
+        headers: response.headers,
+        method,
+        ...(url ? { url } : { url: path }),
+      }),
+      response,
+    };
+  } catch (error) {
+    return { error: asAppStoreConnectError(error, method, path), response: undefined };
+  }
+}
+
+export function asAppStoreConnectError(
+  error: unknown,
+  method: string,
+  path: string,
+): AppStoreConnectError {
+  if (AppStoreConnectError.is(error)) return error;
+  if (error instanceof Error && error.name === "AbortError") throw error;
+  if (error instanceof TypeError && error.message.startsWith("Refusing")) throw error;
+  return new AppStoreConnectError({
+    status: 0,
+    detail: error instanceof Error ? error.message : String(error),
+    method,
+    url: path,
+    cause: error,
+  });
+}
+
+export function outcomeUnknown(error: AppStoreConnectError): boolean {
+  return error.kind === "network" || error.kind === "server";
+}
+
+export function requireId(value: unknown, name: string): void {
+  if (typeof value !== "string" || value.trim() === "" || /[/?#\s]/.test(value)) {
+    throw new TypeError(
+      `${name} must be a resource id such as "52c5cb04-1163-4a30-ad4f-a3433cd6a4f6".`,
+    );
+  }
+}
+
+/**
+ * Runs a DELETE; when its outcome is unknown (no answer, or a 5xx), reads the resource back
+ * and reports the removal as done if it is gone.
+ */
+export async function removeConfirmed(
+  path: string,
+  remove: () => Promise<{ error?: unknown; response: Response }>,
+  readBack: () => Promise<Result<unknown>>,
+): Promise<Result<null>> {
+  const result = await settle("DELETE", path, async () => {
+    const { error, response } = await remove();
+    return error === undefined ? { data: null, response } : { error, response };
+  });
+  if (!result.error || !outcomeUnknown(result.error)) return result;
+  const after = await readBack();
+  return after.error?.kind === "not-found" ? { data: null, response: after.response } : result;
+}

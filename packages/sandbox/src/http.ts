@@ -1,0 +1,134 @@
+/** Pieces of App Store Connect's HTTP behaviour shared by the sandbox's endpoints. */
+
+const defaultPageSize = 50;
+const maximumPageSize = 200;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly source?: { pointer: string } | { parameter: string },
+  ) {
+    super(detail);
+  }
+}
+
+export const keyFields = ["publicKey"] as const;
+
+/** The fields a `fields[type]` parameter asks for: all of `allowed` when it is absent. */
+export function readFields(url: URL, type: string, allowed: readonly string[]): Set<string> {
+  const fields = url.searchParams.get(`fields[${type}]`);
+  if (fields === null) return new Set(allowed);
+  const names = fields.split(",");
+  for (const name of names) {
+    if (!allowed.includes(name)) {
+      throw parameterError(
+        `fields[${type}]`,
+        `'${name}' is not a valid field name for ${type}; use ${allowed.join(", ")}.`,
+      );
+    }
+  }
+  return new Set(names);
+}
+
+/** Only the attributes named in `fields`. */
+export function pick(
+  attributes: Record<string, unknown>,
+  fields: ReadonlySet<string>,
+): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(attributes).filter(([name]) => fields.has(name)));
+}
+
+/** One page of `items` for a list request: `limit`, an opaque `cursor`, links and meta.paging. */
+export function pageOf<T>(url: URL, items: readonly T[], toResource: (item: T) => unknown) {
+  const limit = readLimit(url);
+  const cursor = url.searchParams.get("cursor");
+  const offset = cursor === null ? 0 : decodeCursor(cursor);
+  const nextOffset = offset + limit < items.length ? offset + limit : undefined;
+  const first = new URL(url);
+  first.searchParams.delete("cursor");
+  const next = nextOffset === undefined ? undefined : new URL(first);
+  next?.searchParams.set("cursor", encodeCursor(nextOffset!));
+  return {
+    data: items.slice(offset, offset + limit).map(toResource),
+    links: { self: selfLink(url), first: first.href, ...(next ? { next: next.href } : {}) },
+    meta: {
+      paging: {
+        total: items.length,
+        limit,
+        ...(nextOffset !== undefined ? { nextCursor: encodeCursor(nextOffset) } : {}),
+      },
+    },
+  };
+}
+
+export type PageOf = typeof pageOf;
+
+/** The request URL with its query percent-encoded (`fields%5B…%5D`), a valid URI reference. */
+export function selfLink(url: URL): string {
+  const link = new URL(url.pathname, url);
+  link.search = new URLSearchParams(url.searchParams).toString();
+  return link.href;
+}
+
+export function allowQuery(url: URL, allowed: readonly string[]): void {
+  for (const name of url.searchParams.keys()) {
+    if (!allowed.includes(name))
+      throw parameterError(name, `The parameter '${name}' can not be used with this request.`);
+  }
+}
+
+function readLimit(url: URL): number {
+  const value = url.searchParams.get("limit");
+  if (value === null) return defaultPageSize;
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > maximumPageSize) {
+    throw parameterError(
+      "limit",
+      `'${value}' is not a valid value for 'limit'; use a whole number from 1 to ${maximumPageSize}.`,
+    );
+  }
+  return limit;
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset })).toString("base64url");
+}
+
+function decodeCursor(cursor: string): number {
+  try {
+    const { offset } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
+      offset: unknown;
+    };
+    if (Number.isInteger(offset) && (offset as number) >= 0) return offset as number;
+  } catch {
+    // Reported below.
+  }
+  throw parameterError("cursor", "The cursor is not valid; use the links.next of a previous page.");
+}
+
+export function parameterError(parameter: string, detail: string): ApiError {
+  return new ApiError(400, "PARAMETER_ERROR.INVALID", "A parameter has an invalid value", detail, {
+    parameter,
+  });
+}
+
+export function notFound(type: string, id: string): ApiError {
+  return new ApiError(
+    404,
+    "NOT_FOUND",
+    "The specified resource does not exist",
+    `There is no resource of type '${type}' with id '${id}'.`,
+  );
+}
+
+export function methodNotAllowed(method: string, url: URL): ApiError {
+  return new ApiError(
+    405,
+    "METHOD_NOT_ALLOWED",
+    "The request method is not allowed.",
+    `${method} is not allowed on ${url.pathname}.`,
+  );
+}
