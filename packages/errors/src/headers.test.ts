@@ -1,8 +1,12 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseRateLimit, parseRetryAfter } from "./index.js";
 
 const numRuns = Number(process.env.ASC_KIT_FUZZ_RUNS ?? 1000);
+
+afterAll(() =>
+  console.log(`fuzz: parseRateLimit ${numRuns} inputs, parseRetryAfter ${numRuns} inputs`),
+);
 
 describe("parseRateLimit", () => {
   it.each([

@@ -1,10 +1,12 @@
 import { generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { PemError, inspectKey, normalizePem, toPkcs8Pem, toPublicKeyPem } from "./index.js";
 
 /** Runs per property; `pnpm fuzz` raises it for long runs. */
 const numRuns = Number(process.env.ASC_KIT_FUZZ_RUNS ?? 200);
+/** Cheap inputs get more runs by default; `pnpm fuzz` sets one count for all. */
+const anyInputRuns = process.env.ASC_KIT_FUZZ_RUNS ? numRuns : numRuns * 5;
 
 const keys = Array.from({ length: 6 }, () => {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -49,6 +51,12 @@ function onlyExpectedErrors(error: unknown): void {
 }
 
 describe("properties", () => {
+  afterAll(() => {
+    console.log(
+      `fuzz: normalizePem ${numRuns * 2 + anyInputRuns} inputs, inspectKey ${anyInputRuns}, toPublicKeyPem ${numRuns + anyInputRuns}, toPkcs8Pem ${anyInputRuns}`,
+    );
+  });
+
   it("any combination of manglings normalizes back to the canonical PEM", () => {
     fc.assert(
       fc.property(fc.constantFrom(...keys), mangling, (pem, options) => {
@@ -160,7 +168,7 @@ describe("properties", () => {
           }
         }
       }),
-      { numRuns: numRuns * 5 },
+      { numRuns: anyInputRuns },
     );
   });
 });

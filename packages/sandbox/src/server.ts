@@ -261,9 +261,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   /** Counts a request against the key's rolling hour; returns what is left (negative: over). */
   function spendBudget(keyId: string): number {
     const hourAgo = now() - 3_600_000;
-    const times = (requestTimes.get(keyId) ?? []).filter((time) => time > hourAgo);
+    let times = requestTimes.get(keyId);
+    if (!times) requestTimes.set(keyId, (times = []));
+    // Times are in order: drop the expired ones from the front.
+    let expired = 0;
+    while (expired < times.length && times[expired]! <= hourAgo) expired++;
+    if (expired > 0) times.splice(0, expired);
     times.push(now());
-    requestTimes.set(keyId, times);
     return hourlyLimit - times.length;
   }
 
