@@ -6,6 +6,7 @@ import {
   fingerprint,
   generateKeyPair,
   inspectKey,
+  toPkcs8Der,
   toPkcs8Pem,
   toPublicKeyPem,
 } from "./index.js";
@@ -188,8 +189,11 @@ describe("toPublicKeyPem", () => {
 });
 
 describe("toPkcs8Pem", () => {
-  it("converts SEC1 to the PKCS#8 that Node's crypto writes", () => {
+  it("converts SEC1 to the PKCS#8 that Node's crypto writes, as PEM and as DER", () => {
     expect(toPkcs8Pem(sec1Pem)).toBe(pkcs8Pem);
+    expect(Buffer.from(toPkcs8Der(sec1Pem))).toEqual(
+      ec256.privateKey.export({ type: "pkcs8", format: "der" }),
+    );
     expect(toPkcs8Pem(pkcs8Pem.replace(/\n/g, ""))).toBe(pkcs8Pem);
   });
 

@@ -123,6 +123,23 @@ export async function toPublicKeyPem(input: KeyInput): Promise<string> {
  * ```
  */
 export function toPkcs8Pem(input: KeyInput): string {
+  return formatPem("PRIVATE KEY", toPkcs8Der(input));
+}
+
+/**
+ * Returns a P-256 private key (SEC1 or PKCS#8, any shape) as PKCS#8 DER, ready for
+ * `crypto.subtle.importKey("pkcs8", …)`.
+ *
+ * @throws {PemError} as {@link toPkcs8Pem}.
+ *
+ * @example
+ * ```ts
+ * import { toPkcs8Der } from "@asc-kit/pem";
+ *
+ * const key = await crypto.subtle.importKey("pkcs8", toPkcs8Der(pem), { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+ * ```
+ */
+export function toPkcs8Der(input: KeyInput): Uint8Array<ArrayBuffer> {
   const parsed = requireP256(parseKey(input), "an ES256 signing key");
   if (parsed.kind !== "private") {
     throw new PemError(
@@ -130,7 +147,7 @@ export function toPkcs8Pem(input: KeyInput): string {
       "Found a public key where a private key is needed; use the private key file (.p8 or the key from `openssl ecparam -genkey`).",
     );
   }
-  return formatPem("PRIVATE KEY", parsed.standardDer);
+  return parsed.standardDer;
 }
 
 /**

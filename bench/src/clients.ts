@@ -1,0 +1,104 @@
+import { createAppStoreConnectClient } from "@asc-kit/core";
+import type { paths } from "@asc-kit/core";
+import createClient from "openapi-fetch";
+import { peerModule } from "./peers.ts";
+
+/** What every compared client is given: a loopback server and a throwaway API key. */
+export interface Target {
+  baseUrl: string;
+  keyId: string;
+  issuerId: string;
+  privateKey: string;
+  /** A ready-made token, for raw fetch and openapi-fetch alone. */
+  token: string;
+}
+
+/** One call of the list endpoint, made by a client created once per target. */
+export type ListCall = () => Promise<void>;
+
+export type ClientName =
+  | "raw fetch"
+  | "openapi-fetch alone"
+  | "asc-kit"
+  | "appstore-connect-sdk@2.0.0"
+  | "@rage-against-the-pixel/app-store-connect-api@4.4.1";
+
+export async function createListCall(name: ClientName, target: Target): Promise<ListCall> {
+  const fail = (what: unknown) => {
+    throw new Error(`${name}: unexpected error response ${JSON.stringify(what)}`);
+  };
+  switch (name) {
+    case "raw fetch":
+      return async () => {
+        const response = await fetch(`${target.baseUrl}/v1/alternativeDistributionKeys?limit=50`, {
+          headers: { Authorization: `Bearer ${target.token}` },
+        });
+        if (!response.ok) fail(response.status);
+        await response.json();
+      };
+    case "openapi-fetch alone": {
+      const client = createClient<paths>({
+        baseUrl: target.baseUrl,
+        headers: { Authorization: `Bearer ${target.token}` },
+      });
+      return async () => {
+        const { error } = await client.GET("/v1/alternativeDistributionKeys", {
+          params: { query: { limit: 50 } },
+        });
+        if (error) fail(error);
+      };
+    }
+    case "asc-kit": {
+      const { keyId, issuerId, privateKey, baseUrl } = target;
+      const client = createAppStoreConnectClient({ keyId, issuerId, privateKey, baseUrl });
+      return async () => {
+        const { error } = await client.GET("/v1/alternativeDistributionKeys", {
+          params: { query: { limit: 50 } },
+        });
+        if (error) fail(error);
+      };
+    }
+    case "appstore-connect-sdk@2.0.0": {
+      const sdk = (await import(peerModule("appstore-connect-sdk/dist/main.js"))) as Record<
+        string,
+        any
+      >;
+      const client = sdk.createClient({
+        issuerId: target.issuerId,
+        privateKeyId: target.keyId,
+        privateKey: target.privateKey,
+        baseUrl: target.baseUrl,
+      });
+      return async () => {
+        const { error } = await sdk.alternativeDistributionKeysGetCollection({
+          client,
+          query: { limit: 50 },
+        });
+        if (error) fail(error);
+      };
+    }
+    case "@rage-against-the-pixel/app-store-connect-api@4.4.1": {
+      const root = "@rage-against-the-pixel/app-store-connect-api/dist";
+      const entry = (await import(peerModule(`${root}/index.js`))) as Record<string, any>;
+      const AppStoreConnectClient =
+        entry.AppStoreConnectClient ?? entry.default.AppStoreConnectClient;
+      const generated = (await import(
+        peerModule(`${root}/app_store_connect_api/client.gen.js`)
+      )) as Record<string, any>;
+      const client = new AppStoreConnectClient({
+        issuerId: target.issuerId,
+        privateKeyId: target.keyId,
+        privateKey: target.privateKey,
+      });
+      // The client has no base URL option; its generated client is a module-level singleton.
+      (generated.client ?? generated.default?.client).setConfig({ baseUrl: target.baseUrl });
+      return async () => {
+        const { error } =
+          await client.api.AlternativeDistributionKeys.alternativeDistributionKeysGetCollection({
+            query: { limit: 50 },
+          });
+        if (error) fail(error);
+      };
+    }
+  }
+}

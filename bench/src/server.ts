@@ -1,0 +1,70 @@
+import { fork } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const page = JSON.stringify({
+  data: [
+    {
+      type: "alternativeDistributionKeys",
+      id: "52c5cb04-1163-4a30-ad4f-a3433cd6a4f6",
+      attributes: { publicKey: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n" },
+      links: { self: "https://api.appstoreconnect.apple.com/v1/alternativeDistributionKeys/52c5" },
+    },
+  ],
+  links: { self: "https://api.appstoreconnect.apple.com/v1/alternativeDistributionKeys" },
+  meta: { paging: { total: 1, limit: 50 } },
+});
+
+/** Messages between the bench and its server process. */
+type Message = { listening: string } | { tokens: number };
+
+/**
+ * Starts, in a process of its own (so that it does not share the event loop with the clients
+ * being measured), a loopback server that answers every request like the list endpoint and
+ * counts the distinct Authorization headers it saw: the signatures a client made.
+ */
+export async function startListServer() {
+  const child = fork(fileURLToPath(import.meta.url), ["--serve"], {
+    execArgv: ["--import", "tsx"],
+    stdio: "inherit",
+  });
+  const next = () =>
+    new Promise<Message>((resolve) =>
+      child.once("message", (message) => resolve(message as Message)),
+    );
+  const { listening } = (await next()) as { listening: string };
+  return {
+    url: listening,
+    /** Distinct tokens seen since the last call, which also resets the count. */
+    async takeTokenCount(): Promise<number> {
+      const reply = next();
+      child.send("tokens");
+      return ((await reply) as { tokens: number }).tokens;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill();
+      }),
+  };
+}
+
+if (process.argv.includes("--serve")) {
+  let tokens = new Set<string>();
+  const server = createServer((request, response) => {
+    if (request.headers.authorization) tokens.add(request.headers.authorization);
+    response.writeHead(200, {
+      "content-type": "application/json",
+      "x-rate-limit": "user-hour-lim:3500;user-hour-rem:3499;",
+    });
+    response.end(page);
+  });
+  server.listen(0, "127.0.0.1", () =>
+    process.send!({ listening: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+  );
+  process.on("message", () => {
+    process.send!({ tokens: tokens.size });
+    tokens = new Set();
+  });
+}
