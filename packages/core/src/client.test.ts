@@ -118,7 +118,7 @@ describe("authentication against a server that checks every token", () => {
 
 describe("retries", () => {
   it("waits out a 429 with Retry-After, then succeeds", async () => {
-    const { server, client } = await setUp((request, response) => {
+    const { server, client } = await setUp((_request, response) => {
       if (server.seen.length === 1) {
         return sendJson(response, 429, errorJson(429, "RATE_LIMIT_EXCEEDED", "slow down"), {
           "retry-after": "1",

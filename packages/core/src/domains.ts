@@ -1,13 +1,7 @@
 import type { Client } from "openapi-fetch";
 import type { components, paths } from "./generated/app-store-connect.js";
-import { paginateItems } from "./paginate.js";
-import {
-  asAppStoreConnectError,
-  outcomeUnknown,
-  removeConfirmed,
-  requireId,
-  settle,
-} from "./result.js";
+import { collectItems } from "./paginate.js";
+import { outcomeUnknown, removeConfirmed, requireId, settle } from "./result.js";
 import type { Result } from "./result.js";
 
 export type AlternativeDistributionDomain = components["schemas"]["AlternativeDistributionDomain"];
@@ -107,20 +101,9 @@ export async function listAlternativeDistributionDomains(
   const limit = options.limit ?? 200;
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     throw new TypeError("limit must be a whole number from 1 to 200.");
-  try {
-    const domains: AlternativeDistributionDomain[] = [];
-    for await (const domain of paginateItems(client, "/v1/alternativeDistributionDomains", {
-      params: { query: { limit } },
-    })) {
-      domains.push(domain);
-    }
-    return { data: domains, response: undefined };
-  } catch (error) {
-    return {
-      error: asAppStoreConnectError(error, "GET", "/v1/alternativeDistributionDomains"),
-      response: undefined,
-    };
-  }
+  return collectItems(client, "/v1/alternativeDistributionDomains", {
+    params: { query: { limit } },
+  });
 }
 
 /**

@@ -1,14 +1,8 @@
 import { fingerprint, toPublicKeyPem } from "@asc-kit/pem";
 import type { Client } from "openapi-fetch";
 import type { components, paths } from "./generated/app-store-connect.js";
-import { paginateItems } from "./paginate.js";
-import {
-  asAppStoreConnectError,
-  outcomeUnknown,
-  removeConfirmed,
-  requireId,
-  settle,
-} from "./result.js";
+import { collectItems } from "./paginate.js";
+import { outcomeUnknown, removeConfirmed, requireId, settle } from "./result.js";
 import type { Result } from "./result.js";
 
 export type { Result } from "./result.js";
@@ -89,20 +83,7 @@ export async function listAlternativeDistributionKeys(
     throw new TypeError("limit must be a whole number from 1 to 200.");
   }
   const query = { limit, ...(app === "any" ? {} : { "exists[app]": app === "with" }) };
-  try {
-    const keys: AlternativeDistributionKey[] = [];
-    for await (const key of paginateItems(client, "/v1/alternativeDistributionKeys", {
-      params: { query },
-    })) {
-      keys.push(key);
-    }
-    return { data: keys, response: undefined };
-  } catch (error) {
-    return {
-      error: asAppStoreConnectError(error, "GET", "/v1/alternativeDistributionKeys"),
-      response: undefined,
-    };
-  }
+  return collectItems(client, "/v1/alternativeDistributionKeys", { params: { query } });
 }
 
 /**

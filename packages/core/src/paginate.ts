@@ -1,6 +1,8 @@
 import { errorFromBody } from "@asc-kit/errors";
 import type { Client, FetchOptions } from "openapi-fetch";
 import type { paths } from "./generated/app-store-connect.js";
+import { asAppStoreConnectError } from "./result.js";
+import type { Result } from "./result.js";
 
 /** The paths whose GET answers with a page: `data` as an array and `links.next`. */
 export type PagedPath = {
@@ -118,5 +120,23 @@ function originOf(value: unknown): string | undefined {
     return new URL(value).origin;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Every item of every page, folded into a {@link Result}: the data, or the error of the first
+ * page that failed. The typed list helpers are built on it.
+ */
+export async function collectItems<P extends PagedPath>(
+  client: Client<paths>,
+  path: P,
+  init?: PageInit<P>,
+): Promise<Result<Page<P>["data"][number][]>> {
+  const items: Page<P>["data"][number][] = [];
+  try {
+    for await (const item of paginateItems(client, path, init)) items.push(item);
+    return { data: items, response: undefined };
+  } catch (error) {
+    return { error: asAppStoreConnectError(error, "GET", path), response: undefined };
   }
 }

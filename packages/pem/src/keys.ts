@@ -39,7 +39,6 @@ const curveByOid: Record<string, KeyInfo["curve"]> = {
   [oid.p384]: "P-384",
   [oid.p521]: "P-521",
 };
-const oidByCurve = { "P-256": oid.p256, "P-384": oid.p384, "P-521": oid.p521 } as const;
 const labelByFormat = {
   spki: "PUBLIC KEY",
   pkcs8: "PRIVATE KEY",

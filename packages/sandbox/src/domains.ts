@@ -4,6 +4,7 @@ import {
   allowQuery,
   methodNotAllowed,
   notFound,
+  parseJsonBody,
   pick,
   readFields,
   selfLink,
@@ -44,19 +45,9 @@ export function domainRoutes(context: {
   };
 
   async function create(body: string) {
-    let document: {
+    const document = parseJsonBody(body) as {
       data?: { type?: unknown; attributes?: { domain?: unknown; referenceName?: unknown } };
     } | null;
-    try {
-      document = JSON.parse(body) as typeof document;
-    } catch {
-      throw new ApiError(
-        400,
-        "ENTITY_ERROR.JSON_INVALID",
-        "The request entity is not valid JSON.",
-        "The request body could not be parsed as JSON.",
-      );
-    }
     if (document?.data?.type !== "alternativeDistributionDomains") {
       throw new ApiError(
         400,

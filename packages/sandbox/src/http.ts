@@ -132,3 +132,17 @@ export function methodNotAllowed(method: string, url: URL): ApiError {
     `${method} is not allowed on ${url.pathname}.`,
   );
 }
+
+/** Parses a request body, answering 400 for malformed JSON as App Store Connect does. */
+export function parseJsonBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ApiError(
+      400,
+      "ENTITY_ERROR.JSON_INVALID",
+      "The request entity is not valid JSON.",
+      "The request body could not be parsed as JSON.",
+    );
+  }
+}

@@ -14,6 +14,7 @@ import {
   notFound,
   pageOf,
   parameterError,
+  parseJsonBody,
   readFields,
   pick,
   selfLink,
@@ -364,17 +365,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   async function createKey(body: string) {
-    let document: unknown;
-    try {
-      document = JSON.parse(body);
-    } catch {
-      throw new ApiError(
-        400,
-        "ENTITY_ERROR.JSON_INVALID",
-        "The request entity is not valid JSON.",
-        "The request body could not be parsed as JSON.",
-      );
-    }
+    const document = parseJsonBody(body);
     const resourceData = (document as { data?: unknown } | null)?.data as
       Record<string, unknown> | undefined;
     if (typeof resourceData !== "object" || resourceData === null) {
