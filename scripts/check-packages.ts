@@ -2,7 +2,8 @@
  * pnpm check:packages: every public package as it would be published.
  *
  * 1. `pnpm pack` each public package (workspace and catalog versions resolved as on publish).
- * 2. publint --strict and attw --profile esm-only on each.
+ * 2. publint --strict and attw --profile esm-only on each; the library packages must also bundle
+ *    for the browser platform, which has no Node.js built-ins.
  * 3. A consumer outside the workspace installs the tarballs with npm, type-checks a TypeScript
  *    file with moduleResolution nodenext and bundler, runs it against a sandbox on loopback,
  *    and loads the packages from CommonJS through require.
@@ -12,6 +13,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { build } from "esbuild";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
 import { repoRoot } from "./lib/paths.ts";
@@ -20,6 +22,13 @@ const run = promisify(execFile);
 const bin = (name: string) => join(repoRoot, "node_modules/.bin", name);
 
 const packagesDir = join(repoRoot, "packages");
+/** The packages that promise to run wherever Web Crypto and fetch do. */
+const webOnlyPackages = new Set([
+  "@asc-kit/core",
+  "@asc-kit/pem",
+  "@asc-kit/errors",
+  "@asc-kit/install-token",
+]);
 const publicPackages: Array<{ dir: string; name: string; manifest: Record<string, unknown> }> = [];
 for (const entry of (await readdir(packagesDir)).sort()) {
   const manifest = JSON.parse(
@@ -51,7 +60,25 @@ for (const pkg of publicPackages) {
   } catch (error) {
     fail(`${pkg.name}: attw found problems:\n${(error as { stdout?: string }).stdout ?? error}`);
   }
-  console.log(`${pkg.name}: packed, publint and attw checked`);
+  if (webOnlyPackages.has(pkg.name)) {
+    try {
+      await build({
+        entryPoints: [join(pkg.dir, "dist/index.js")],
+        bundle: true,
+        platform: "browser",
+        format: "esm",
+        write: false,
+        logLevel: "silent",
+      });
+    } catch (error) {
+      fail(
+        `${pkg.name}: does not bundle for the browser (a Node.js built-in?):\n${(error as Error).message}`,
+      );
+    }
+  }
+  console.log(
+    `${pkg.name}: packed, publint and attw checked${webOnlyPackages.has(pkg.name) ? ", bundles for the browser" : ""}`,
+  );
 }
 
 // A consumer outside the workspace, installing the tarballs as users install the packages.
