@@ -89,9 +89,12 @@ await writeFile(
   JSON.stringify({ name: "asc-kit-consumer", private: true, type: "module" }),
 );
 const packed = (await readdir(tarballs)).map((file) => join(tarballs, file));
-await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed], {
-  cwd: consumer,
-});
+// The registry is reached for the packages' own dependencies: one more try on a passing fault.
+const install = () =>
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed], {
+    cwd: consumer,
+  });
+await install().catch(install);
 
 await writeFile(
   join(consumer, "consumer.ts"),
