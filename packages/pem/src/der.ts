@@ -49,6 +49,7 @@ function readNode(bytes: Uint8Array, offset: number, depth: number): [DerNode, n
   if (first & 0x80) {
     const count = first & 0x7f;
     if (count === 0 || count > 4) throw new DerSyntaxError("DER length is indefinite or too large");
+    if (bytes[cursor] === 0) throw new DerSyntaxError("DER length is not in its shortest form");
     length = 0;
     for (let index = 0; index < count; index++) {
       const byte = bytes[cursor++];

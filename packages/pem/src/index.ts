@@ -1,6 +1,6 @@
 export { PemError } from "./errors.js";
 export type { PemErrorCode } from "./errors.js";
-export { normalizePem } from "./pem.js";
+export { MAX_PEM_INPUT_LENGTH, normalizePem } from "./pem.js";
 export type { NormalizePemOptions } from "./pem.js";
 export {
   fingerprint,

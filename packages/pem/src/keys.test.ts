@@ -139,12 +139,32 @@ describe("inspectKey", () => {
     expect(encryptedError.code).toBe("ERR_KEY_ENCRYPTED");
   });
 
+  it("reads what openssl writes around a key: EC PARAMETERS, Bag Attributes", async () => {
+    const ecparam = `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${sec1Pem}`;
+    expect(await toPublicKeyPem(ecparam)).toBe(spkiPem);
+    expect(toPkcs8Pem(ecparam)).toBe(pkcs8Pem);
+    const pkcs12 = `Bag Attributes\n    localKeyID: 01 00 00 00\nKey Attributes: <No Attributes>\n${pkcs8Pem}`;
+    expect(await fingerprint(pkcs12)).toBe(await fingerprint(spkiPem));
+  });
+
+  it("refuses DER lengths that are not in their shortest form", async () => {
+    // 30 59 ... written as 30 82 00 59 ...: the same value, not DER.
+    const longForm = new Uint8Array(spkiDer.length + 2);
+    longForm.set([0x30, 0x82, 0x00, spkiDer[1]!]);
+    longForm.set(spkiDer.subarray(2), 4);
+    const error = await rejection(inspectKey(longForm));
+    expect(error.code).toBe("ERR_KEY_CORRUPT");
+    expect(error.message).toMatch(/not in its shortest form/);
+  });
+
   it("reports well-formed DER that Web Crypto refuses as corrupt", async () => {
     const der = new Uint8Array(spkiDer);
     der[der.length - 1]! ^= 0x01; // the point is no longer on the curve
     const error = await rejection(inspectKey(der));
     expect(error.code).toBe("ERR_KEY_CORRUPT");
-    expect(error.message).toMatch(/not a valid key \(Web Crypto refused it\)/);
+    expect(error.message).toMatch(
+      /^Found an SPKI public key \(EC P-256\) that is well-formed DER but not a valid key \(Web Crypto refused it\)/,
+    );
   });
 });
 

@@ -380,7 +380,7 @@ async function publicSpkiOf(parsed: ParsedKey): Promise<Bytes> {
   } catch (error) {
     throw new PemError(
       "ERR_KEY_CORRUPT",
-      `The ${describeFormat(parsed)} is well-formed DER but not a valid key (Web Crypto refused it); it is probably damaged.`,
+      `Found ${describeFormat(parsed)} that is well-formed DER but not a valid key (Web Crypto refused it); it is probably damaged.`,
       { cause: error },
     );
   }

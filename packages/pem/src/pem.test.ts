@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { PemError, normalizePem } from "./index.js";
+import { MAX_PEM_INPUT_LENGTH, PemError, normalizePem } from "./index.js";
 import {
   appleCanonical,
   appleCorruptSingleLine,
   appleWrapped,
 } from "./test-support/apple-samples.js";
 
+const ecParameters =
+  "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
 const body = appleCanonical.split("\n").slice(1, 3).join("");
 const base64 = (text: string) => btoa(text);
 
@@ -48,6 +50,24 @@ describe("normalizePem accepts", () => {
     ["the whole PEM as base64, wrapped", base64(appleCanonical).replace(/.{60}/g, "$&\n")],
     ["UTF-8 bytes of the PEM", new TextEncoder().encode(appleWrapped)],
     ["missing base64 padding", appleWrapped.replace("fhw==", "fhw")],
+    // RFC 7468 section 2: parsers must ignore text outside the encapsulation boundaries.
+    ["explanatory text before and after", `Public key of the build host:\n${appleWrapped}\n(end)`],
+    ["text before BEGIN on the same line", `key: ${appleWrapped}`],
+    [
+      "openssl pkcs12 -nodes Bag Attributes",
+      `Bag Attributes\n    localKeyID: 01 00 00 00\n    friendlyName: build\nKey Attributes: <No Attributes>\n${appleWrapped}`,
+    ],
+    ["an EC PARAMETERS block first (openssl ecparam -genkey)", `${ecParameters}${appleWrapped}`],
+    ["an EC PARAMETERS block after the key", `${appleWrapped}\n${ecParameters}`],
+    [
+      "an RFC 1421 header that is not encryption",
+      appleWrapped.replace("MFkw", "Comment: NOT ENCRYPTED, a build key\n\nMFkw"),
+    ],
+    [
+      "escapes mixed with real line ends",
+      appleWrapped.replace(/\n/g, (_, at: number) => (at % 2 ? "\n" : "\\n")),
+    ],
+    ["\\r\\n escaped twice", appleWrapped.replace(/\n/g, "\\\\r\\\\n")],
   ];
   it.each(shapes)("%s", (_name, input) => {
     expect(normalizePem(input)).toBe(appleCanonical);
@@ -121,10 +141,34 @@ describe("normalizePem rejects", () => {
       /no BEGIN line/,
     ],
     [
-      "text around the block",
-      `key: ${appleWrapped}`,
+      "two key blocks among explanatory text and parameters",
+      `Bag Attributes\n${ecParameters}${appleWrapped}\nnote\n${appleWrapped}`,
+      "ERR_PEM_MULTIPLE",
+      /Found 2 PEM blocks where one was expected \(labels: PUBLIC KEY, PUBLIC KEY\)/,
+    ],
+    [
+      "parameters alone",
+      ecParameters,
       "ERR_PEM_MALFORMED",
-      /text before the BEGIN line/,
+      /Found only labels: EC PARAMETERS and no key block/,
+    ],
+    [
+      "a BEGIN followed by another BEGIN",
+      `-----BEGIN PUBLIC KEY-----\n${appleWrapped}`,
+      "ERR_PEM_MALFORMED",
+      /no END line before the next BEGIN/,
+    ],
+    [
+      "input longer than any key",
+      `${appleWrapped}\n${"x".repeat(MAX_PEM_INPUT_LENGTH)}`,
+      "ERR_PEM_TOO_LARGE",
+      /is 16562 characters long; a key is at most 16384/,
+    ],
+    [
+      "bytes longer than any key",
+      new Uint8Array(MAX_PEM_INPUT_LENGTH + 1).fill(0x30),
+      "ERR_PEM_TOO_LARGE",
+      /is 16385 bytes long/,
     ],
     ["an empty string", "   ", "ERR_PEM_MALFORMED", /input is empty/],
     ["prose", "hello, world", "ERR_PEM_MALFORMED", /No PEM found/],
@@ -148,6 +192,19 @@ describe("normalizePem rejects", () => {
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain("MFkwEwYHKoZIzj0CAQYIKoZIzj0D");
+  });
+
+  it("many blocks with a short message", () => {
+    const error = pemError(() => normalizePem(appleWrapped.repeat(30)));
+    expect(error.code).toBe("ERR_PEM_MULTIPLE");
+    expect(error.message).toBe(
+      "Found 30 PEM blocks where one was expected (labels: PUBLIC KEY, PUBLIC KEY, PUBLIC KEY and 27 more). Pass one key at a time.",
+    );
+  });
+
+  it("a legacy encrypted header in any case, but no other header", () => {
+    const encrypted = appleWrapped.replace("MFkw", "proc-type: 4, encrypted\n\nMFkw");
+    expect(pemError(() => normalizePem(encrypted)).code).toBe("ERR_KEY_ENCRYPTED");
   });
 
   it("wrong argument types with a TypeError", () => {

@@ -11,9 +11,15 @@ export interface NormalizePemOptions {
   label?: string;
 }
 
-const beginLine = /-----BEGIN ([A-Z0-9][A-Z0-9 ]*?)-----/g;
-const endLine = /-----END ([A-Z0-9][A-Z0-9 ]*?)-----/g;
 const labelPattern = /^[A-Z0-9][A-Z0-9 ]*$/;
+/**
+ * The largest input, in characters (or bytes), that the PEM readers take. A P-256 key is about
+ * 250 characters, an RSA-4096 private key about 3,300, and an `openssl pkcs12 -nodes` export with
+ * its Bag Attributes and certificate well under 8,000. Longer input is refused before it is
+ * scanned, so that a huge "key" (from a hostile server, or a file passed by mistake) costs nothing.
+ */
+export const MAX_PEM_INPUT_LENGTH = 16_384;
+
 const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
 /**
@@ -60,6 +66,11 @@ export function formatPem(label: string, der: Uint8Array): string {
  * Reads one PEM block from any accepted shape. A bare body (base64 or binary DER) is taken as
  * `options.label` when given, and returned with `label: undefined` otherwise, so that key
  * functions can tell its kind from the DER.
+ *
+ * Text around the block (RFC 7468 explanatory text, `Bag Attributes` from `openssl pkcs12`) and
+ * parameter blocks (`EC PARAMETERS` from `openssl ecparam -genkey`) are ignored; two key blocks
+ * are refused. Every step is linear in the input, which is capped at
+ * {@link MAX_PEM_INPUT_LENGTH}.
  */
 export function readPemBlock(
   input: string | Uint8Array,
@@ -75,6 +86,12 @@ export function readPemBlock(
       'options.label must be a PEM label in capitals, such as "PUBLIC KEY" or "PRIVATE KEY".',
     );
   }
+  if (input.length > MAX_PEM_INPUT_LENGTH) {
+    throw new PemError(
+      "ERR_PEM_TOO_LARGE",
+      `The input is ${input.length} ${typeof input === "string" ? "characters" : "bytes"} long; a key is at most ${MAX_PEM_INPUT_LENGTH}. Pass one key, not a file or a response body.`,
+    );
+  }
   if (input instanceof Uint8Array) {
     // Binary DER starts with a SEQUENCE tag, which is no printable character.
     if (input[0] === 0x30) return { label: options.label, der: new Uint8Array(input) };
@@ -83,63 +100,140 @@ export function readPemBlock(
   const text = cleanUp(input);
   if (text === "") throw malformed("The input is empty; expected a PEM key.");
 
-  const begins = [...text.matchAll(beginLine)];
-  const ends = [...text.matchAll(endLine)];
-  if (begins.length === 0 && ends.length === 0) return readWithoutLines(text, options);
-  if (begins.length > 1 || ends.length > 1) {
-    const count = Math.max(begins.length, ends.length);
+  const blocks = findBlocks(text);
+  if (blocks.length === 0) return readWithoutLines(text, options);
+  const keyBlocks = blocks.filter((block) => !parameterLabel.test(block.label));
+  if (keyBlocks.length === 0) {
+    throw malformed(
+      `Found only ${describeLabels(blocks)} and no key block; pass the file that holds the key.`,
+    );
+  }
+  if (keyBlocks.length > 1) {
     throw new PemError(
       "ERR_PEM_MULTIPLE",
-      `Found ${count} PEM blocks where one was expected (labels: ${begins
-        .map((match) => match[1])
-        .join(", ")}). Pass one key at a time.`,
+      `Found ${keyBlocks.length} PEM blocks where one was expected (${describeLabels(keyBlocks)}). Pass one key at a time.`,
     );
   }
-  const begin = begins[0];
-  const end = ends[0];
-  if (!begin) throw malformed("The PEM has an END line but no BEGIN line.");
-  if (!end) throw malformed(`The PEM has a BEGIN ${begin[1]} line but no END line.`);
-  const label = begin[1]!;
-  if (end[1] !== label) {
-    throw new PemError(
-      "ERR_PEM_LABEL",
-      `The PEM begins with "${label}" but ends with "${end[1]}"; both lines must carry the same label.`,
-    );
-  }
-  const bodyStart = begin.index + begin[0].length;
-  if (end.index < bodyStart) throw malformed("The PEM's END line comes before its BEGIN line.");
-  if (
-    text.slice(0, begin.index).trim() !== "" ||
-    text.slice(end.index + end[0].length).trim() !== ""
-  ) {
-    throw malformed(
-      `There is text before the BEGIN line or after the END line of the ${label} block; pass the PEM block alone.`,
-    );
-  }
-  const body = text.slice(bodyStart, end.index);
-  if (/^\s*[A-Za-z-]+:/m.test(body) && body.includes("ENCRYPTED")) {
+  const { label, body } = keyBlocks[0]!;
+  const { headers, rest } = splitHeaders(body);
+  if (headers.some((header) => encryptedHeader.test(header))) {
     throw new PemError(
       "ERR_KEY_ENCRYPTED",
       `The ${label} is encrypted with a password (legacy PEM encryption); decrypt it first, for example with \`openssl pkey -in key.pem -out plain.pem\`.`,
     );
   }
-  return { label, der: decodeBody(body, label) };
+  return { label, der: decodeBody(rest, label) };
 }
 
-/** Undoes what transports do to PEM text: quotes, escapes, line ends, indentation, BOM. */
+interface PemBlock {
+  readonly label: string;
+  readonly body: string;
+}
+
+const parameterLabel = /^[A-Z0-9 ]* PARAMETERS$/;
+const encryptedHeader = /^Proc-Type:[ \t]*4[ \t]*,[ \t]*ENCRYPTED$/i;
+const headerLine = /^[A-Za-z][A-Za-z0-9-]*:/;
+
+/**
+ * Every BEGIN/END pair in the text, in order. Each marker is found once with a linear scan, so
+ * hostile input (150,000 BEGIN lines, say) costs one pass.
+ */
+function findBlocks(text: string): PemBlock[] {
+  const markers = [...text.matchAll(markerPattern)];
+  const blocks: PemBlock[] = [];
+  for (let index = 0; index < markers.length; index += 2) {
+    const begin = markers[index]!;
+    const end = markers[index + 1];
+    const beginLabel = begin[2]!;
+    if (begin[1] === "END") throw malformed("The PEM has an END line but no BEGIN line.");
+    if (!end)
+      throw malformed(`The PEM has a BEGIN ${shortLabel(beginLabel)} line but no END line.`);
+    if (end[1] === "BEGIN") {
+      throw malformed(
+        `The PEM has a BEGIN ${shortLabel(beginLabel)} line with no END line before the next BEGIN.`,
+      );
+    }
+    if (end[2] !== beginLabel) {
+      throw new PemError(
+        "ERR_PEM_LABEL",
+        `The PEM begins with "${shortLabel(beginLabel)}" but ends with "${shortLabel(end[2]!)}"; both lines must carry the same label.`,
+      );
+    }
+    blocks.push({ label: beginLabel, body: text.slice(begin.index + begin[0].length, end.index) });
+  }
+  return blocks;
+}
+
+// The label is capped so that the lazy scan is bounded per marker; real labels are short.
+const markerPattern = /-----(BEGIN|END) ([A-Z0-9][A-Z0-9 ]{0,63}?)-----/g;
+
+/** RFC 1421 headers at the top of a body (`Proc-Type`, `DEK-Info`), and the body after them. */
+function splitHeaders(body: string): { headers: string[]; rest: string } {
+  const lines = body.split("\n");
+  let first = 0;
+  while (first < lines.length && lines[first] === "") first++;
+  const headers: string[] = [];
+  while (first < lines.length && headerLine.test(lines[first]!)) headers.push(lines[first++]!);
+  return { headers, rest: headers.length === 0 ? body : lines.slice(first).join("\n") };
+}
+
+function describeLabels(blocks: readonly PemBlock[]): string {
+  const shown = blocks.slice(0, 3).map((block) => shortLabel(block.label));
+  const more = blocks.length > 3 ? ` and ${blocks.length - 3} more` : "";
+  return `labels: ${shown.join(", ")}${more}`;
+}
+
+function shortLabel(label: string): string {
+  return label.length > 40 ? `${label.slice(0, 40)}…` : label;
+}
+
+/**
+ * Undoes what transports do to PEM text: quotes, escapes, line ends, indentation, BOM. One pass
+ * over the text: a run of backslashes before `n` or `r` is one escaped line end however many
+ * times it was escaped; any other backslash is kept.
+ */
 function cleanUp(input: string): string {
   let text = input.replace(/^\uFEFF/, "").trim();
   const quote = text[0];
   if ((quote === '"' || quote === "'") && text.length >= 2 && text.endsWith(quote)) {
     text = text.slice(1, -1).trim();
   }
-  return text
-    .replace(/\\+r\\+n|\\+n|\\+r/g, "\n")
+  return unescapeLineEnds(text)
     .replace(/\r\n?/g, "\n")
     .split("\n")
     .map((line) => line.trim())
     .join("\n")
     .trim();
+}
+
+function unescapeLineEnds(text: string): string {
+  if (!text.includes("\\")) return text;
+  let out = "";
+  let index = 0;
+  while (index < text.length) {
+    const slash = text.indexOf("\\", index);
+    if (slash === -1) {
+      out += text.slice(index);
+      break;
+    }
+    let after = slash;
+    while (text[after] === "\\") after++;
+    const escaped = text[after];
+    if (escaped === "n" || escaped === "r") {
+      out += text.slice(index, slash) + "\n";
+      index = after + 1;
+      // `\r\n` (each possibly escaped several times) is one line end.
+      if (escaped === "r") {
+        let next = index;
+        while (text[next] === "\\") next++;
+        if (next > index && text[next] === "n") index = next + 1;
+      }
+    } else {
+      out += text.slice(index, after);
+      index = after;
+    }
+  }
+  return out;
 }
 
 function readWithoutLines(
