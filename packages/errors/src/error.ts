@@ -1,4 +1,5 @@
 import type { RateLimit } from "./headers.js";
+import { maximumErrorItems, scrubItem, scrubText } from "./scrub.js";
 
 /** One entry of an App Store Connect `ErrorResponse`, as far as the body provided it. */
 export interface ApiErrorItem {
@@ -92,9 +93,21 @@ export class AppStoreConnectError extends Error {
   readonly bodyExcerpt: string | undefined;
 
   constructor(init: AppStoreConnectErrorInit) {
-    const errors = Object.freeze([...(init.errors ?? [])]);
-    const url = init.url === undefined ? undefined : withoutUserInfo(init.url);
-    const details = { ...init, errors, url };
+    // Everything that may have come from the network is cut and scrubbed here, once, so that no
+    // field, message, toJSON() or inspect output can carry a token or a key.
+    const errors = Object.freeze(
+      (init.errors ?? []).slice(0, maximumErrorItems).map((item) => Object.freeze(scrubItem(item))),
+    );
+    const url = init.url === undefined ? undefined : scrubText(withoutUserInfo(init.url));
+    const detail = init.detail === undefined ? undefined : scrubText(init.detail);
+    const bodyExcerpt = init.bodyExcerpt === undefined ? undefined : scrubText(init.bodyExcerpt);
+    const details = {
+      ...init,
+      errors,
+      url,
+      ...(detail === undefined ? {} : { detail }),
+      ...(bodyExcerpt === undefined ? {} : { bodyExcerpt }),
+    };
     super(describe(details), init.cause === undefined ? undefined : { cause: init.cause });
     this.name = "AppStoreConnectError";
     this.status = init.status;
@@ -105,7 +118,7 @@ export class AppStoreConnectError extends Error {
     this.url = url;
     this.rateLimit = init.rateLimit;
     this.retryAfterSeconds = init.retryAfterSeconds;
-    this.bodyExcerpt = init.bodyExcerpt;
+    this.bodyExcerpt = bodyExcerpt;
     this.hint = hintFor(details);
     Object.defineProperty(this, brand, { value: true });
   }

@@ -5,8 +5,8 @@ export type { RateLimit, RateLimitWindow } from "./headers.js";
 export {
   bodyExcerptLength,
   errorFromBody,
-  redact,
   throwOnError,
   toAppStoreConnectError,
 } from "./response.js";
+export { redact } from "./scrub.js";
 export type { ThrowOnErrorMiddleware } from "./response.js";

@@ -1,6 +1,7 @@
 import { AppStoreConnectError } from "./error.js";
 import type { ApiErrorItem } from "./error.js";
 import { parseRateLimit, parseRetryAfter } from "./headers.js";
+import { maximumErrorItems, redact } from "./scrub.js";
 
 /** Longest body excerpt kept on an error, in characters. */
 export const bodyExcerptLength = 200;
@@ -53,12 +54,17 @@ export function errorFromBody(
 ): AppStoreConnectError {
   const errors =
     typeof body === "string"
-      ? parseErrorItems(body, context.status)
+      ? parseErrorItems(body.slice(0, maximumBodyBytes), context.status)
       : itemsOf(body, context.status);
   const rateLimit = parseRateLimit(context.headers?.get("x-rate-limit"));
   const retryAfterSeconds = parseRetryAfter(context.headers?.get("retry-after"));
-  const text = typeof body === "string" ? body : body === undefined ? "" : safeStringify(body);
-  const bodyExcerpt = errors.length === 0 && text ? excerpt(text) : undefined;
+  const text =
+    errors.length > 0 || body === undefined
+      ? ""
+      : typeof body === "string"
+        ? body
+        : safeStringify(body);
+  const bodyExcerpt = text ? excerpt(text) : undefined;
   return new AppStoreConnectError({
     status: context.status,
     errors,
@@ -141,14 +147,18 @@ function parseErrorItems(text: string, status: number): ApiErrorItem[] {
 
 function itemsOf(body: unknown, status: number): ApiErrorItem[] {
   if (!isRecord(body) || !Array.isArray(body.errors)) return [];
-  return body.errors.filter(isRecord).map((item) => toItem(item, status));
+  // Bounded before any work: openapi-fetch may have parsed a body of any size.
+  return body.errors
+    .slice(0, maximumErrorItems)
+    .filter(isRecord)
+    .map((item) => toItem(item, status));
 }
 
 function toItem(item: Record<string, unknown>, status: number): ApiErrorItem {
   const result: ApiErrorItem = { code: stringOf(item.code) ?? `HTTP_${status}` };
   for (const field of ["id", "status", "title", "detail"] as const) {
     const value = stringOf(item[field]);
-    if (value !== undefined) result[field] = redact(value);
+    if (value !== undefined) result[field] = value;
   }
   const source = item.source;
   if (isRecord(source)) {
@@ -171,23 +181,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function excerpt(text: string): string | undefined {
+  // `[^<>]`, not `[^>]`: a run of "<" without ">" must not be scanned once per "<".
   const plain = redact(
     text
-      .replace(/<[^>]*>/g, " ")
+      .slice(0, maximumBodyBytes)
+      .replace(/<[^<>]*>/g, " ")
       .replace(/\s+/g, " ")
       .trim(),
   );
   if (!plain) return undefined;
   return plain.length > bodyExcerptLength ? `${plain.slice(0, bodyExcerptLength)}…` : plain;
-}
-
-/**
- * Removes what looks like a token or key from text that came from the network: a proxy that
- * echoes the request could otherwise put the Authorization header into an error message.
- */
-export function redact(text: string): string {
-  return text
-    .replace(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$)/g, "[redacted key]")
-    .replace(/\beyJ[\w-]*\.[\w-]*\.?[\w-]*/g, "[redacted token]")
-    .replace(/(bearer\s+)[\w.~+/-]{20,}=*/gi, "$1[redacted]");
 }

@@ -1,6 +1,13 @@
+import { inspect } from "node:util";
 import createClient from "openapi-fetch";
 import { describe, expect, it } from "vitest";
-import { AppStoreConnectError, throwOnError, toAppStoreConnectError } from "./index.js";
+import {
+  AppStoreConnectError,
+  errorFromBody,
+  redact,
+  throwOnError,
+  toAppStoreConnectError,
+} from "./index.js";
 
 const token =
   "eyJhbGciOiJFUzI1NiIsImtpZCI6IjJYOVI0SFhGMzQiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiI1N2Y2ZWRhMC0wMDAwIiwiYXVkIjoiYXBwc3RvcmVjb25uZWN0LXYxIn0.c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl";
@@ -13,6 +20,7 @@ function everythingSaid(error: AppStoreConnectError): string {
     JSON.stringify(error),
     String(error.hint),
     String(error.bodyExcerpt),
+    inspect(error, { depth: 20 }),
   ].join("\n");
 }
 
@@ -46,6 +54,54 @@ describe("secrets", () => {
         "https://api.appstoreconnect.apple.com/v1/alternativeDistributionKeys",
       );
     }
+  });
+
+  it("scrubs every field of every item: code, source, links and meta at any depth", () => {
+    const pem = `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----`;
+    const body = {
+      errors: [
+        {
+          code: `Bearer ${token}`,
+          status: "400",
+          title: "t",
+          detail: "d",
+          source: { parameter: token },
+          links: { about: `https://x.test/?jwt=${token}`, associated: { href: token } },
+          meta: { echoed: { headers: [{ authorization: `Bearer ${token}` }], key: pem } },
+        },
+        { code: "X", status: "400", title: "t", detail: "d", source: { pointer: pem } },
+      ],
+    };
+    for (const error of [
+      errorFromBody(body, { status: 400 }),
+      errorFromBody(JSON.stringify(body), { status: 400 }),
+      new AppStoreConnectError({ status: 400, errors: body.errors as never }),
+    ]) {
+      const said = everythingSaid(error);
+      expect(said).not.toContain(token.split(".")[1]);
+      expect(said).not.toContain(keyBody);
+      expect(error.errors[0]!.meta).toEqual({
+        echoed: { headers: [{ authorization: "Bearer [redacted token]" }], key: "[redacted key]" },
+      });
+    }
+  });
+
+  it("redacts a base64 DER private key without its PEM lines, but not a public key", () => {
+    const pkcs8 = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgufB1j7u7Ip9dZ3kr";
+    const sec1 = "MHcCAQEEILnwdY+7uyKfXWd5Kw7mXMaHyGCMvCkbglIXcAStdte0oAoGCCqGSM49";
+    const spki = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZoOCtS6YDeZuvN2r4tYbUuDApR";
+    expect(redact(`key=${pkcs8}, other=${sec1}; public ${spki}`)).toBe(
+      `key=[redacted key], other=[redacted key]; public ${spki}`,
+    );
+  });
+
+  it("refuses nothing but says nothing of a network error's detail that holds the token", () => {
+    const error = new AppStoreConnectError({
+      status: 0,
+      code: "NETWORK_ERROR",
+      detail: `Headers.set: "Bearer ${token}\n" is an invalid header value.`,
+    });
+    expect(everythingSaid(error)).not.toContain(token.split(".")[1]);
   });
 
   it("drops user info from a URL", () => {
