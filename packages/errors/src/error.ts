@@ -20,8 +20,11 @@ export interface ApiErrorItem {
  * What kind of failure an {@link AppStoreConnectError} is, derived from its status, so that
  * callers can `switch` on it:
  * `400 bad-request`, `401 unauthorized`, `403 forbidden`, `404 not-found`, `409 conflict`,
- * `422 unprocessable`, `429 rate-limited`, `5xx server`, anything else `other`; and `network` (status
- * 0) when no response arrived at all: the connection failed, was reset, or timed out.
+ * `422 unprocessable`, `429 rate-limited`, `5xx server`, anything else `other`; `network` (status
+ * 0) when no response arrived at all: the connection failed, was reset, or timed out; and
+ * `invalid-response` when an answer arrived that cannot be used: a redirect (API calls never
+ * follow one), an empty or non-JSON body where JSON was due (code `INVALID_RESPONSE`), a
+ * `links.next` to another origin or path (code `UNTRUSTED_LINK`).
  */
 export type AppStoreConnectErrorKind =
   | "bad-request"
@@ -33,6 +36,7 @@ export type AppStoreConnectErrorKind =
   | "rate-limited"
   | "server"
   | "network"
+  | "invalid-response"
   | "other";
 
 /** What {@link AppStoreConnectError} is made from. */
@@ -113,7 +117,7 @@ export class AppStoreConnectError extends Error {
     this.status = init.status;
     this.errors = errors;
     this.code = errors[0]?.code ?? syntheticCode(init);
-    this.kind = kindOf(init.status);
+    this.kind = kindOf(init.status, this.code);
     this.method = init.method?.toUpperCase();
     this.url = url;
     this.rateLimit = init.rateLimit;
@@ -172,7 +176,13 @@ function syntheticCode(init: Pick<AppStoreConnectErrorInit, "code" | "status">):
   return init.code ?? (init.status === 0 ? "NETWORK_ERROR" : `HTTP_${init.status}`);
 }
 
-function kindOf(status: number): AppStoreConnectErrorKind {
+/** Codes of answers that arrived but cannot be used, whatever their status. */
+const invalidResponseCodes = new Set(["INVALID_RESPONSE", "UNTRUSTED_LINK", "TOO_MANY_PAGES"]);
+
+function kindOf(status: number, code: string): AppStoreConnectErrorKind {
+  if (invalidResponseCodes.has(code) || (status >= 100 && status <= 399)) {
+    return "invalid-response";
+  }
   switch (status) {
     case 0:
       return "network";
@@ -222,6 +232,12 @@ function describe(details: Details): string {
 
 function hintFor(details: Details): string | undefined {
   const first = details.errors[0];
+  if (details.status >= 300 && details.status <= 399) {
+    return "App Store Connect does not redirect API calls, and asc-kit never follows a redirect (it could turn a POST into a GET elsewhere and report a false success). Check baseUrl and any proxy in between.";
+  }
+  if (details.code !== undefined && invalidResponseCodes.has(details.code)) {
+    return "An answer arrived but could not be used. A GET can be tried again; after a POST or DELETE the outcome is unknown, so read the state back before trying again.";
+  }
   switch (details.status) {
     case 401:
       return (
