@@ -1,5 +1,6 @@
 import type { Middleware } from "openapi-fetch";
 import type { RequestFetch } from "./retry.js";
+import { checkToken } from "./token.js";
 import type { TokenProvider } from "./token.js";
 
 /**
@@ -20,14 +21,14 @@ export function authenticatedFetch(
   send: RequestFetch = (request, init) => globalThis.fetch(request, init),
 ): RequestFetch {
   return async (request, init) => {
-    const token = await tokens.getToken();
+    const token = checkToken(await tokens.getToken(), "The token provider's token");
     // A body can be sent once: keep a copy for the retry. A request without one is reusable.
     const copy = tokens.canRefresh && request.body ? request.clone() : request;
     request.headers.set("Authorization", `Bearer ${token}`);
     const response = await send(request, init);
     if (response.status !== 401 || !tokens.canRefresh) return response;
     tokens.invalidate(token);
-    const fresh = await tokens.getToken();
+    const fresh = checkToken(await tokens.getToken(), "The token provider's token");
     if (fresh === token) return response;
     await response.body?.cancel().catch(() => undefined);
     const retry = new Request(copy);
@@ -54,7 +55,8 @@ export function authMiddleware(tokens: TokenProvider): Middleware {
   const unsent = new Map<string, Request>();
   return {
     async onRequest({ request, id }) {
-      request.headers.set("Authorization", `Bearer ${await tokens.getToken()}`);
+      const token = checkToken(await tokens.getToken(), "The token provider's token");
+      request.headers.set("Authorization", `Bearer ${token}`);
       if (tokens.canRefresh) unsent.set(id, request.clone());
       return request;
     },
@@ -64,7 +66,7 @@ export function authMiddleware(tokens: TokenProvider): Middleware {
       if (response.status !== 401 || !copy) return undefined;
       const refused = copy.headers.get("Authorization")?.replace(/^Bearer /, "");
       tokens.invalidate(refused);
-      const fresh = await tokens.getToken();
+      const fresh = checkToken(await tokens.getToken(), "The token provider's token");
       if (fresh === refused) return undefined;
       await response.body?.cancel().catch(() => undefined);
       copy.headers.set("Authorization", `Bearer ${fresh}`);

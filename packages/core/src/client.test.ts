@@ -288,8 +288,8 @@ describe("pagination", () => {
     expect(pages.map((page) => page.data[0]?.id)).toEqual(["k0", "k1", "k2"]);
     expect(server.seen.map((request) => request.url.search)).toEqual([
       "?limit=1&exists[app]=false",
-      "?limit=1&exists[app]=false&cursor=1",
-      "?limit=1&exists[app]=false&cursor=2",
+      "?cursor=1&limit=1&exists[app]=false",
+      "?cursor=2&limit=1&exists[app]=false",
     ]);
     const ids = [];
     for await (const key of paginateItems(client, "/v1/alternativeDistributionKeys", init))
@@ -307,9 +307,14 @@ describe("pagination", () => {
         pages.push(page);
       }
     };
-    await expect(iterate()).rejects.toThrow(
-      /Refusing to follow links\.next to https:\/\/evil\.example/,
-    );
+    await expect(iterate()).rejects.toMatchObject({
+      name: "AppStoreConnectError",
+      code: "UNTRUSTED_LINK",
+      kind: "invalid-response",
+      message: expect.stringMatching(
+        /Refusing to follow links\.next: it points to https:\/\/evil\.example/,
+      ),
+    });
     expect(pages).toHaveLength(1);
     expect(server.seen).toHaveLength(1);
   });
@@ -318,7 +323,7 @@ describe("pagination", () => {
     let base = "";
     const { server, client } = await setUp((_request, response) =>
       sendJson(response, 200, {
-        data: [],
+        data: [keyResource("k", "pem", "")],
         links: { self: "x", next: `${base}/v1/alternativeDistributionKeys?cursor=same` },
         meta: { paging: { limit: 1 } },
       }),

@@ -5,8 +5,8 @@ import type { Client, Middleware } from "openapi-fetch";
 import { authenticatedFetch } from "./auth.js";
 import type { paths } from "./generated/app-store-connect.js";
 import { RequestTimeoutError, createResilientFetch } from "./retry.js";
-import type { RequestFetch, RetryOptions } from "./retry.js";
-import { createTokenProvider, tokenProviderFrom } from "./token.js";
+import type { RequestFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
+import { InvalidTokenError, createTokenProvider, tokenProviderFrom } from "./token.js";
 import type { TokenProvider, TokenProviderOptions } from "./token.js";
 
 /** App Store Connect's production API. */
@@ -37,8 +37,10 @@ export interface AppStoreConnectClientOptions {
   fetch?: RequestFetch;
   /** Retry settings, or `false` for none. See {@link RetryOptions}. */
   retry?: RetryOptions | false;
-  /** Per-attempt timeout in ms. Default 30,000; 0 for none. */
+  /** Per-attempt timeout in ms, body included. Default 30,000; 0 for none. */
   timeoutMs?: number;
+  /** The largest response body read, in bytes. Default 32 MiB. See {@link ResilientFetchOptions}. */
+  maxResponseBytes?: number;
   /** Sent as `User-Agent` where the runtime allows it. Default `"asc-kit"`. */
   userAgent?: string;
   /** Called with every parsed `X-Rate-Limit` header. */
@@ -90,6 +92,9 @@ export function createAppStoreConnectClient(
     fetch: authenticatedFetch(tokens, options.fetch),
     ...(options.retry !== undefined ? { retry: options.retry } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxResponseBytes !== undefined
+      ? { maxResponseBytes: options.maxResponseBytes }
+      : {}),
     ...(options.onRateLimit ? { onRateLimit: options.onRateLimit } : {}),
   });
   const client = createClient<paths>({
@@ -102,6 +107,8 @@ export function createAppStoreConnectClient(
       }
     },
     headers: { "User-Agent": options.userAgent ?? "asc-kit" },
+    // Apple declares every array parameter as style: form, explode: false: fields[x]=a,b.
+    querySerializer: { array: { style: "form", explode: false } },
   });
   if (options.middleware?.length) client.use(...options.middleware);
   return Object.defineProperties(client, {
@@ -118,6 +125,7 @@ export function createAppStoreConnectClient(
 function asNetworkError(error: unknown, request: Request): unknown {
   if (request.signal.aborted || AppStoreConnectError.is(error)) return error;
   if (error instanceof Error && error.name === "AbortError") return error;
+  if (error instanceof InvalidTokenError) return error;
   return new AppStoreConnectError({
     status: 0,
     code: error instanceof RequestTimeoutError ? "TIMEOUT" : "NETWORK_ERROR",

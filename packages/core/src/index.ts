@@ -25,11 +25,12 @@ export type {
   AlternativeDistributionDomain,
   AlternativeDistributionDomainResponse,
 } from "./domains.js";
-export { paginate, paginateItems } from "./paginate.js";
+export { defaultMaxPages, paginate, paginateItems } from "./paginate.js";
 export type { Page, PageInit, PagedPath, PaginateOptions } from "./paginate.js";
 export { RequestTimeoutError, createResilientFetch } from "./retry.js";
 export type { RequestFetch, ResilientFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
 export {
+  InvalidTokenError,
   appStoreConnectAudience,
   createTokenProvider,
   issuedAtBackdateSeconds,

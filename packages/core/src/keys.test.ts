@@ -169,8 +169,8 @@ describe("the key lifecycle helpers", () => {
     expect(listed.data).toHaveLength(5);
     expect(calls.filter((call) => call.startsWith("GET"))).toEqual([
       "GET /v1/alternativeDistributionKeys?limit=2",
-      "GET /v1/alternativeDistributionKeys?limit=2&cursor=2",
-      "GET /v1/alternativeDistributionKeys?limit=2&cursor=4",
+      "GET /v1/alternativeDistributionKeys?cursor=2&limit=2",
+      "GET /v1/alternativeDistributionKeys?cursor=4&limit=2",
     ]);
   });
 

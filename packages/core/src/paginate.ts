@@ -1,4 +1,4 @@
-import { errorFromBody } from "@asc-kit/errors";
+import { AppStoreConnectError, errorFromBody } from "@asc-kit/errors";
 import type { Client, FetchOptions } from "openapi-fetch";
 import type { paths } from "./generated/app-store-connect.js";
 import { asAppStoreConnectError } from "./result.js";
@@ -28,14 +28,24 @@ export type PageInit<P extends PagedPath> = FetchOptions<paths[P]["get"]>;
 export interface PaginateOptions {
   /** The origin `links.next` may point to; default the client's `baseUrl`, else the first page's. */
   baseUrl?: string;
-  /** Stops after this many pages. Default no limit. */
+  /**
+   * Stops, quietly, after this many pages. Without it, a chain longer than
+   * {@link defaultMaxPages} ends with an `AppStoreConnectError` (`TOO_MANY_PAGES`), so that a
+   * server that never stops cannot hold the caller forever and nothing is cut off silently.
+   */
   maxPages?: number;
 }
 
+/** The most pages {@link paginate} follows when `maxPages` is not given: 200,000 items at 200 a page. */
+export const defaultMaxPages = 1_000;
+
 /**
- * Iterates over every page of a paged GET, following `links.next`. Keeps the caller's query
- * (its `limit` included), refuses a `next` link on another origin or path, and stops when a
- * link repeats. A failed page throws an `AppStoreConnectError`.
+ * Iterates over every page of a paged GET, following `links.next` (absolute, or relative to
+ * the page as Apple's `uri-reference` allows). Keeps the caller's query (its `limit`
+ * included) and every value of a repeated parameter in the link; refuses a link to another
+ * origin or path (`UNTRUSTED_LINK`). Stops after an empty page, once `meta.paging.total` items
+ * are in, when a link repeats, or at `maxPages`. A failed page throws an `AppStoreConnectError`;
+ * nothing else is thrown.
  *
  * @example
  * ```ts
@@ -58,41 +68,95 @@ export async function* paginate<P extends PagedPath>(
   ) => Promise<{ data?: Page<P>; error?: unknown; response: Response }>;
   const baseQuery = (init?.params as { query?: Record<string, unknown> } | undefined)?.query ?? {};
   const seen = new Set<string>();
-  let query: Record<string, unknown> = baseQuery;
+  const maxPages = options.maxPages ?? defaultMaxPages;
   let origin = originOf(options.baseUrl ?? (client as { baseUrl?: unknown }).baseUrl);
+  let nextSearch: string | undefined;
+  let items = 0;
   for (let pageNumber = 1; ; pageNumber++) {
-    const { data, error, response } = await get(path, {
-      ...init,
-      params: { ...init?.params, query },
-    });
+    const search = nextSearch;
+    const { data, error, response } = await get(
+      path,
+      search === undefined ? init : { ...init, querySerializer: () => search },
+    );
+    const pageUrl = response.url || `${origin ?? ""}${path}`;
     if (!data) {
       throw errorFromBody(error, {
         status: response.status,
         headers: response.headers,
         method: "GET",
-        url: response.url,
+        url: pageUrl,
       });
     }
     yield data;
-    const next = data.links.next;
-    if (!next || (options.maxPages !== undefined && pageNumber >= options.maxPages)) return;
+    const next = data.links?.next;
+    items += Array.isArray(data.data) ? data.data.length : 0;
+    const total = (data.meta as { paging?: { total?: unknown } } | undefined)?.paging?.total;
+    if (!next || !Array.isArray(data.data) || data.data.length === 0) return;
+    if (typeof total === "number" && items >= total) return;
     if (seen.has(next)) return;
+    if (pageNumber >= maxPages) {
+      if (options.maxPages !== undefined) return;
+      throw new AppStoreConnectError({
+        status: response.status,
+        code: "TOO_MANY_PAGES",
+        detail: `Stopped after ${maxPages} pages (${items} items) with links.next still set; pass maxPages to read further or to stop earlier on purpose.`,
+        method: "GET",
+        url: pageUrl,
+      });
+    }
     seen.add(next);
-    origin ??= originOf(response.url);
-    const nextUrl = originOf(next) ? new URL(next) : undefined;
-    if (!origin || nextUrl?.origin !== origin) {
-      throw new TypeError(
-        `Refusing to follow links.next to ${nextUrl?.origin ?? "a relative or invalid URL"}: only ${origin ?? "the client's base URL"} is trusted with the token.`,
-      );
-    }
-    const pagePath = response.url ? new URL(response.url).pathname : undefined;
-    if (pagePath !== undefined && nextUrl.pathname !== pagePath) {
-      throw new TypeError(
-        `Refusing to follow links.next from ${pagePath} to another path, ${nextUrl.pathname}.`,
-      );
-    }
-    query = { ...baseQuery, ...Object.fromEntries(nextUrl.searchParams) };
+    origin ??= originOf(pageUrl);
+    const nextUrl = trustedNext(next, pageUrl, origin, response.status);
+    nextSearch = mergedSearch(nextUrl, baseQuery);
   }
+}
+
+/** Resolves `links.next` against the page and refuses any other origin or path. */
+function trustedNext(
+  next: string,
+  pageUrl: string,
+  origin: string | undefined,
+  status: number,
+): URL {
+  let nextUrl: URL | undefined;
+  try {
+    nextUrl = new URL(next, pageUrl);
+  } catch {
+    nextUrl = undefined;
+  }
+  const page = originOf(pageUrl) ? new URL(pageUrl) : undefined;
+  const reason = !nextUrl
+    ? "it is not a valid URL"
+    : nextUrl.origin !== origin
+      ? `it points to ${nextUrl.origin}, and only ${origin ?? "the client's base URL"} is trusted with the token`
+      : page && nextUrl.pathname !== page.pathname
+        ? `it leads from ${page.pathname} to another path, ${nextUrl.pathname}`
+        : undefined;
+  if (reason || !nextUrl) {
+    throw new AppStoreConnectError({
+      status,
+      code: "UNTRUSTED_LINK",
+      detail: `Refusing to follow links.next: ${reason}.`,
+      method: "GET",
+      url: pageUrl,
+    });
+  }
+  return nextUrl;
+}
+
+/**
+ * The next page's query as the link has it (every value of a repeated parameter, Apple's own
+ * encoding), plus the caller's parameters that the link leaves out.
+ */
+function mergedSearch(nextUrl: URL, baseQuery: Record<string, unknown>): string {
+  const parts = nextUrl.search ? [nextUrl.search.slice(1)] : [];
+  for (const [name, value] of Object.entries(baseQuery)) {
+    if (value === undefined || value === null || nextUrl.searchParams.has(name)) continue;
+    const values = Array.isArray(value) ? value : [value];
+    if (values.length === 0) continue;
+    parts.push(`${name}=${values.map((entry) => encodeURIComponent(String(entry))).join(",")}`);
+  }
+  return parts.join("&");
 }
 
 /**

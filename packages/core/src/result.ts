@@ -1,4 +1,5 @@
 import { AppStoreConnectError, errorFromBody } from "@asc-kit/errors";
+import { InvalidTokenError } from "./token.js";
 
 /**
  * What the typed helpers return, like openapi-fetch: `data` on success, otherwise `error`, an
@@ -18,6 +19,18 @@ export async function settle<T>(
   try {
     const { data, error, response } = await call();
     if (response.ok && data !== undefined) return { data, response };
+    if (response.ok) {
+      return {
+        error: new AppStoreConnectError({
+          status: response.status,
+          code: "INVALID_RESPONSE",
+          detail: `The ${response.status} response has no body where App Store Connect sends a JSON document.`,
+          method,
+          url: response.url || path,
+        }),
+        response,
+      };
+    }
     const url = response.url || undefined;
     return {
       error: errorFromBody(error, {
@@ -40,7 +53,8 @@ export function asAppStoreConnectError(
 ): AppStoreConnectError {
   if (AppStoreConnectError.is(error)) return error;
   if (error instanceof Error && error.name === "AbortError") throw error;
-  if (error instanceof TypeError && error.message.startsWith("Refusing")) throw error;
+  // A token that cannot go into a header is a local programming error: thrown, not reported.
+  if (error instanceof InvalidTokenError) throw error;
   return new AppStoreConnectError({
     status: 0,
     detail: error instanceof Error ? error.message : String(error),
@@ -51,13 +65,24 @@ export function asAppStoreConnectError(
 }
 
 export function outcomeUnknown(error: AppStoreConnectError): boolean {
-  return error.kind === "network" || error.kind === "server";
+  return error.kind === "network" || error.kind === "server" || error.kind === "invalid-response";
 }
 
-export function requireId(value: unknown, name: string): void {
-  if (typeof value !== "string" || value.trim() === "" || /[/?#\s]/.test(value)) {
+/**
+ * The one check of every id that goes into a path: a single segment that is not `.` or `..`
+ * (which a URL would resolve to the collection or its parent), with no `/ ? # %`, whitespace or
+ * control character. Throws a TypeError, a local programming error.
+ */
+export function requireId(value: unknown, name: string): asserts value is string {
+  if (
+    typeof value !== "string" ||
+    value === "" ||
+    value.length > 200 ||
+    /^\.+$/.test(value) ||
+    /[/?#%\\\s\x00-\x1f\x7f]/.test(value)
+  ) {
     throw new TypeError(
-      `${name} must be a resource id such as "52c5cb04-1163-4a30-ad4f-a3433cd6a4f6".`,
+      `${name} must be a resource id such as "52c5cb04-1163-4a30-ad4f-a3433cd6a4f6" (one path segment: not "." or "..", no "/", "?", "#", "%" or spaces).`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { parseRateLimit, parseRetryAfter } from "@asc-kit/errors";
+import { AppStoreConnectError, parseRateLimit, parseRetryAfter } from "@asc-kit/errors";
 import type { RateLimit } from "@asc-kit/errors";
 
 /** How requests are retried. Every field has a default. */
@@ -13,8 +13,14 @@ export interface RetryOptions {
   maxRetryAfterSeconds?: number;
 }
 
-/** A fetch that takes a Request and, for timeouts, an abort signal to pass on. */
-export type RequestFetch = (request: Request, init?: { signal?: AbortSignal }) => Promise<Response>;
+/**
+ * A fetch that takes a Request and, for timeouts, an abort signal to pass on; `redirect` is
+ * `"manual"` so that an API call never follows a redirect into a false success.
+ */
+export type RequestFetch = (
+  request: Request,
+  init?: { signal?: AbortSignal; redirect?: RequestRedirect },
+) => Promise<Response>;
 
 /** Options of {@link createResilientFetch}. */
 export interface ResilientFetchOptions {
@@ -24,8 +30,17 @@ export interface ResilientFetchOptions {
    */
   fetch?: RequestFetch;
   retry?: RetryOptions | false;
-  /** Aborts an attempt that has not answered within this many ms. Default 30,000; 0 for none. */
+  /**
+   * Aborts an attempt that has not answered, body included, within this many ms. Default
+   * 30,000; 0 for none.
+   */
   timeoutMs?: number;
+  /**
+   * The largest response body read, in bytes. Default 32 MiB (a page of 200 resources with
+   * their includes is far smaller). A larger body fails with an `AppStoreConnectError` whose
+   * code is `INVALID_RESPONSE`.
+   */
+  maxResponseBytes?: number;
   /** Called with every parsed `X-Rate-Limit` header. */
   onRateLimit?: (rateLimit: RateLimit, response: Response) => void;
   /** Injected for tests: the random source of the jitter, and how to wait. */
@@ -82,19 +97,28 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       "timeoutMs must be a whole number of milliseconds (0 turns the timeout off).",
     );
   }
+  const maxResponseBytes = positiveInteger(
+    options.maxResponseBytes ?? 32 * 1024 * 1024,
+    "maxResponseBytes",
+  );
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? abortableSleep;
   let latestRateLimit: RateLimit | undefined;
 
+  /**
+   * One attempt, body included: the body is read here so that the timeout bounds it, and a
+   * reset mid-body is a failed attempt (retried for a GET) rather than a broken result.
+   */
   async function attempt(request: Request): Promise<Response> {
-    if (timeoutMs === 0) return send(request);
+    if (timeoutMs === 0) return readWhole(await send(request, manualRedirects), request);
     // One controller per attempt, aborted by the timer or by the caller's own signal.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
     const forwardAbort = () => controller.abort(request.signal.reason);
     request.signal.addEventListener("abort", forwardAbort, { once: true });
     try {
-      return await send(request, { signal: controller.signal });
+      const response = await send(request, { signal: controller.signal, redirect: "manual" });
+      return await readWhole(response, request, controller.signal);
     } catch (error) {
       if (controller.signal.reason instanceof RequestTimeoutError) throw controller.signal.reason;
       throw error;
@@ -102,6 +126,74 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       clearTimeout(timer);
       request.signal.removeEventListener("abort", forwardAbort);
     }
+  }
+
+  async function readWhole(
+    response: Response,
+    request: Request,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    if (response.type === "opaqueredirect") {
+      // A browser's form of a redirect under redirect: "manual"; its status reads 0.
+      throw invalidResponse(
+        request,
+        0,
+        "The server answered with a redirect; API calls do not follow redirects (is baseUrl right, or is a proxy in the way?).",
+      );
+    }
+    const declared = Number(response.headers.get("content-length") ?? 0);
+    if (declared > maxResponseBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw tooLarge(request, response.status);
+    }
+    if (request.method === "HEAD") return response;
+    let bytes: Uint8Array<ArrayBuffer> | undefined;
+    try {
+      bytes = response.body
+        ? await readBytes(response.body, maxResponseBytes, signal)
+        : new Uint8Array(0);
+    } catch (error) {
+      if (signal?.aborted || request.signal.aborted) throw error;
+      // The answer began and then broke off: a response arrived, but not a usable one.
+      const cutOff = invalidResponse(
+        request,
+        response.status,
+        `The connection failed while the ${response.status} response's body was read (${describeCause(error)}).`,
+      );
+      passingFaults.add(cutOff);
+      throw cutOff;
+    }
+    if (bytes === undefined) throw tooLarge(request, response.status);
+    if (bytes.byteLength === 0 && (response.status === 200 || response.status === 201)) {
+      const error = invalidResponse(
+        request,
+        response.status,
+        `The ${response.status} response has an empty body where App Store Connect sends a JSON document.`,
+      );
+      passingFaults.add(error);
+      throw error;
+    }
+    const whole = new Response(nullBodyStatuses.has(response.status) ? null : bytes, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    // What was read is all there is: say so, so that openapi-fetch reads it with json().
+    whole.headers.set("content-length", String(bytes.byteLength));
+    Object.defineProperties(whole, {
+      url: { value: response.url },
+      redirected: { value: response.redirected },
+      json: { value: () => parseJson(bytes, request, response.status) },
+    });
+    return whole;
+  }
+
+  function tooLarge(request: Request, status: number): AppStoreConnectError {
+    return invalidResponse(
+      request,
+      status,
+      `The response body is larger than maxResponseBytes (${maxResponseBytes} bytes).`,
+    );
   }
 
   async function resilientFetch(request: Request): Promise<Response> {
@@ -115,6 +207,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
         response = await attempt(sent);
       } catch (error) {
         if (request.signal.aborted || last || !idempotent) throw error;
+        if (AppStoreConnectError.is(error) && !passingFaults.has(error)) throw error;
         await sleep(backoff(attemptNumber), request.signal);
         continue;
       }
@@ -148,6 +241,79 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     get: () => latestRateLimit,
     enumerable: true,
   }) as ResilientFetch;
+}
+
+const manualRedirects = { redirect: "manual" } as const;
+const nullBodyStatuses = new Set([101, 204, 205, 304]);
+const utf8 = new TextDecoder();
+
+/** Reads a whole body, or returns `undefined` as soon as it grows past `limit` bytes. */
+async function readBytes(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // A fetch that ignores the signal still stops here when the attempt times out.
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => undefined);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (signal?.aborted) throw signal.reason;
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+async function parseJson(bytes: Uint8Array, request: Request, status: number): Promise<unknown> {
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw invalidResponse(
+      request,
+      status,
+      `The ${status} response is not valid JSON (${bytes.byteLength} bytes); it may have been cut short or come from a proxy.`,
+    );
+  }
+}
+
+function describeCause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? `${error.message}, ${code}` : error.message;
+}
+
+/** Invalid responses that another attempt may cure (an empty body from a passing fault). */
+const passingFaults = new WeakSet<AppStoreConnectError>();
+
+/** A response arrived but cannot be used: code `INVALID_RESPONSE`, kind `invalid-response`. */
+function invalidResponse(request: Request, status: number, detail: string): AppStoreConnectError {
+  return new AppStoreConnectError({
+    status,
+    code: "INVALID_RESPONSE",
+    detail,
+    method: request.method,
+    url: request.url,
+  });
 }
 
 function positiveInteger(value: number, name: string): number {

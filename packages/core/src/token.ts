@@ -148,7 +148,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
 export function tokenProviderFrom(token: string | (() => string | Promise<string>)): TokenProvider {
   if (typeof token === "string") {
     if (token.trim() === "") throw new TypeError("token must be a non-empty string.");
-    return { canRefresh: false, getToken: async () => token, invalidate() {} };
+    const checked = checkToken(token.trim(), "token");
+    return { canRefresh: false, getToken: async () => checked, invalidate() {} };
   }
   if (typeof token !== "function") {
     throw new TypeError("token must be a string or a function that returns one.");
@@ -160,10 +161,39 @@ export function tokenProviderFrom(token: string | (() => string | Promise<string
       if (typeof value !== "string" || value.trim() === "") {
         throw new TypeError("The token function must return a non-empty string.");
       }
-      return value;
+      return checkToken(value.trim(), "The token function's result");
     },
     invalidate() {},
   };
+}
+
+/**
+ * A token that cannot go into an `Authorization` header: a line break, a control or a non-ASCII
+ * character. Thrown, never reported as a network error; its message never repeats the token.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.GET("/v1/alternativeDistributionKeys");
+ * } catch (error) {
+ *   if (error instanceof InvalidTokenError) console.error(error.code, error.message);
+ * }
+ * ```
+ */
+export class InvalidTokenError extends TypeError {
+  override readonly name = "InvalidTokenError";
+  readonly code = "ERR_INVALID_TOKEN";
+}
+
+const headerSafeToken = /^[\x21-\x7e]+$/;
+
+/** Returns the token when every character may go into a header; throws otherwise. */
+export function checkToken(token: string, what: string): string {
+  if (headerSafeToken.test(token)) return token;
+  const position = token.search(/[^\x21-\x7e]/);
+  throw new InvalidTokenError(
+    `${what} has a character that cannot be sent in an HTTP header (a line break, space, control or non-ASCII character at position ${position + 1} of ${token.length}). Pass the token alone, without a "Bearer " prefix or a trailing line.`,
+  );
 }
 
 function validate(options: TokenProviderOptions) {

@@ -28,7 +28,7 @@ const unit = [
   "A:\n",
   "-",
 ];
-const shapes = unit.flatMap((piece) =>
+const shapes: Array<readonly [string, string]> = unit.flatMap((piece) =>
   [MAX_PEM_INPUT_LENGTH, 1_000_000].map((size) => {
     const text = piece.repeat(Math.floor(size / piece.length));
     return [`${JSON.stringify(piece)} × ${text.length}`, text] as const;
