@@ -85,9 +85,9 @@ describe("asc-kit keys", () => {
     expect(appKey.attributes.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
 
     const listed = await cli(["keys", "list"]);
-    expect(listed.stdout).toMatch(/^ID +FINGERPRINT\n/);
-    expect(listed.stdout).toContain(accountId);
-    expect(listed.stdout).toContain(appKey.id);
+    expect(listed.stdout).toMatch(/^ID +SCOPE +FINGERPRINT\n/);
+    expect(listed.stdout).toMatch(new RegExp(`${accountId} +account +[0-9a-f]{16}\n`));
+    expect(listed.stdout).toMatch(new RegExp(`${appKey.id} +an app +[0-9a-f]{16}\n`));
     const accountOnly = JSON.parse(
       (await cli(["--json", "keys", "list", "--account"])).stdout,
     ) as Array<{ id: string }>;
@@ -95,10 +95,18 @@ describe("asc-kit keys", () => {
     const appOnly = JSON.parse(
       (await cli(["--json", "keys", "list", "--app", "6476788026"])).stdout,
     ) as Array<{ id: string }>;
-    expect(appOnly.map((key) => key.id)).toEqual([appKey.id]);
-    expect(
-      JSON.parse((await cli(["--json", "keys", "list", "--app", "6476788027"])).stdout),
-    ).toEqual([]);
+    expect(appOnly).toEqual([
+      expect.objectContaining({
+        id: appKey.id,
+        scope: "app",
+        appId: "6476788026",
+        fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      }),
+    ]);
+    // An app without a key, like an app that does not exist, is App Store Connect's 404.
+    const noKey = await cli(["--json", "keys", "list", "--app", "6476788027"]);
+    expect(noKey.code).toBe(4);
+    expect(JSON.parse(noKey.stderr)).toMatchObject({ ok: false, code: "NOT_FOUND" });
 
     const got = await cli(["keys", "get", accountId!]);
     expect(got.stdout).toMatch(
@@ -256,7 +264,7 @@ describe("asc-kit install-token", () => {
         "sign",
         "--key",
         join(out, "private-key.pem"),
-        "--key-id",
+        "--distribution-key-id",
         "key-1",
         "--apple-id",
         "6476788026",
@@ -343,7 +351,9 @@ describe("asc-kit demo", () => {
     expect(stdout).toMatch(
       /verified with the public key App Store Connect returns: bid=com\.example\.marketplace\.app/,
     );
-    expect(stdout).toMatch(/Done\. \d+ requests, 1 token signed/);
+    expect(stdout).toMatch(
+      /Done\. \d+ requests on 1 API token, 1 install verification token signed/,
+    );
   });
 });
 

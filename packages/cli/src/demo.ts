@@ -137,7 +137,7 @@ export async function runDemo(io: Io): Promise<void> {
 
     const budget = client.rateLimit?.["user-hour"];
     io.stdout(
-      `\n${colors.green("Done.")} ${sandbox.stats.requests} requests, ${sandbox.stats.tokens} token${sandbox.stats.tokens === 1 ? "" : "s"} signed, ${budget?.remaining ?? "?"} of ${budget?.limit ?? "?"} requests left this hour.\n`,
+      `\n${colors.green("Done.")} ${sandbox.stats.requests} requests on ${sandbox.stats.tokens} API token${sandbox.stats.tokens === 1 ? "" : "s"}, 1 install verification token signed, ${budget?.remaining ?? "?"} of ${budget?.limit ?? "?"} requests left this hour.\n`,
     );
   } finally {
     await sandbox.stop();

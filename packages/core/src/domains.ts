@@ -23,10 +23,17 @@ type AnyClient = Client<paths>;
 export function normalizeDomainName(value: unknown): string {
   if (typeof value !== "string")
     throw new TypeError('domain must be a host name such as "downloads.example.com".');
+  const shown = JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
   const domain = value.trim().toLowerCase().replace(/\.$/, "");
   if (/[/:@?#]/.test(domain)) {
     throw new TypeError(
-      `domain must be the host name alone, such as "downloads.example.com", without a scheme, port or path: got "${value}".`,
+      `domain must be the host name alone, such as "downloads.example.com", without a scheme, port or path: got ${shown}.`,
+    );
+  }
+  if (/[^\x20-\x7e]/.test(domain)) {
+    const ascii = asciiHostName(domain);
+    throw new TypeError(
+      `${shown} has characters outside ASCII: register the domain's ASCII (punycode) form${ascii ? `, "${ascii}"` : ""}, as DNS holds it.`,
     );
   }
   const labels = domain.split(".");
@@ -38,10 +45,20 @@ export function normalizeDomainName(value: unknown): string {
     /^\d+$/.test(labels.at(-1)!)
   ) {
     throw new TypeError(
-      `"${value}" is not a valid domain name: use two or more labels of letters, digits and inner hyphens, such as "downloads.example.com".`,
+      `${shown} is not a valid domain name: use two or more labels of letters, digits and inner hyphens, such as "downloads.example.com".`,
     );
   }
   return domain;
+}
+
+/** The punycode form of an internationalized host name (WHATWG URL does IDNA), if it has one. */
+function asciiHostName(domain: string): string | undefined {
+  try {
+    const { hostname } = new URL(`http://${domain}/`);
+    return hostname && hostname !== domain ? hostname : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

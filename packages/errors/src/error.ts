@@ -257,6 +257,13 @@ function hintFor(details: Details): string | undefined {
       ) {
         return "An alternative distribution key already exists for the account, or for that app. Remove the existing key first, or add an app-specific key by giving an app id.";
       }
+      if (
+        details.method?.toUpperCase() === "POST" &&
+        details.url &&
+        pathOf(details.url) === "/v1/alternativeDistributionDomains"
+      ) {
+        return "This domain is registered already: a domain can be registered once per account. List the domains to find its id; to change its reference name, remove it and register it again.";
+      }
       return "The request conflicts with the current state of the resource. Read the state back before trying again.";
     case 422: {
       const pointer = first?.source && "pointer" in first.source ? first.source.pointer : undefined;

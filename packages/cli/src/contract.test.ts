@@ -1,0 +1,336 @@
+import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSandbox } from "@asc-kit/sandbox";
+import type { Sandbox } from "@asc-kit/sandbox";
+import { decodeProtectedHeader } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, runBinary } from "./test-support/binary.js";
+
+let sandbox: Sandbox;
+let folder: string;
+let apiEnv: Record<string, string>;
+let keyFile: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ apps: ["6476788026"] });
+  folder = await mkdtemp(join(tmpdir(), "asc-kit-contract-"));
+  keyFile = join(folder, "AuthKey.p8");
+  await writeFile(keyFile, sandbox.credentials.privateKey);
+  apiEnv = {
+    ASC_KEY_ID: sandbox.credentials.keyId,
+    ASC_ISSUER_ID: sandbox.credentials.issuerId,
+    ASC_PRIVATE_KEY: sandbox.credentials.privateKey,
+    ASC_BASE_URL: sandbox.url,
+  };
+});
+afterAll(async () => {
+  await sandbox.stop();
+});
+
+const cli = (args: string[], env: Record<string, string | undefined> = apiEnv, stdin?: string) =>
+  runBinary(args, { env, ...(stdin === undefined ? {} : { stdin }) });
+
+const privateKeyBody = () => sandbox.credentials.privateKey.split("\n")[1]!;
+
+/** Every --json failure has this shape, on standard error, and nothing on standard output. */
+function jsonFailure(ran: { stdout: string; stderr: string }) {
+  expect(ran.stdout).toBe("");
+  const parsed = JSON.parse(ran.stderr) as Record<string, unknown>;
+  expect(parsed).toMatchObject({
+    ok: false,
+    code: expect.any(String),
+    message: expect.any(String),
+  });
+  expect(Object.keys(parsed).every((key) => ["ok", "code", "message", "hint"].includes(key))).toBe(
+    true,
+  );
+  return parsed;
+}
+
+describe("a key where a file name belongs is never printed", () => {
+  const withoutPath = () => ({ ...apiEnv, ASC_PRIVATE_KEY: undefined });
+  it.each([
+    [
+      "ASC_PRIVATE_KEY_PATH holding the key",
+      () =>
+        cli(["keys", "list"], {
+          ...withoutPath(),
+          ASC_PRIVATE_KEY_PATH: sandbox.credentials.privateKey,
+        }),
+      1,
+      /looks like the key itself/,
+    ],
+    [
+      "--private-key-path given the key",
+      () =>
+        cli(["--private-key-path", sandbox.credentials.privateKey, "keys", "list"], withoutPath()),
+      1,
+      /looks like the key itself/,
+    ],
+    [
+      "install-token sign --key given the key",
+      () =>
+        cli([
+          "install-token",
+          "sign",
+          "--key",
+          sandbox.credentials.privateKey,
+          "--distribution-key-id",
+          "K",
+          "--apple-id",
+          "1",
+          "--bundle-id",
+          "com.example.app",
+        ]),
+      1,
+      /looks like the key itself/,
+    ],
+    [
+      "keys check given the key as an argument",
+      () => cli(["keys", "check", sandbox.credentials.privateKey]),
+      2,
+      /looks like a key/,
+    ],
+    [
+      "keys add given the key's base64 alone",
+      () => cli(["keys", "add", privateKeyBody()]),
+      1,
+      /looks like the key itself/,
+    ],
+  ])("%s", async (_name, run, code, message) => {
+    const ran = await run();
+    expect(ran.code).toBe(code);
+    expect(ran.stderr).toMatch(message);
+    expect(ran.stderr + ran.stdout).not.toContain(privateKeyBody());
+    expect(ran.stderr + ran.stdout).not.toContain("PRIVATE KEY");
+  });
+
+  it("describes such a value in --json failures too", async () => {
+    const ran = await cli(["--json", "keys", "check", sandbox.credentials.privateKey]);
+    expect(ran.code).toBe(2);
+    expect(jsonFailure(ran).code).toBe("USAGE");
+    expect(ran.stderr).not.toContain(privateKeyBody());
+  });
+});
+
+describe("--json holds for usage errors", () => {
+  it.each([
+    ["an unknown option", ["keys", "list", "--nope"], /unknown option '--nope'/, "keys list"],
+    ["an unknown command", ["keys", "frobnicate"], /unknown command 'frobnicate'/, "keys"],
+    ["a missing argument", ["keys", "add"], /missing required argument 'file'/, "keys add"],
+    [
+      "a missing required option",
+      ["domains", "add", "example.com"],
+      /required option '--name <referenceName>' not specified/,
+      "domains add",
+    ],
+    [
+      "conflicting options",
+      ["keys", "list", "--account", "--app", "1"],
+      /cannot be used/,
+      "keys list",
+    ],
+  ])("%s", async (_name, args, message, command) => {
+    const ran = await cli(["--json", ...args]);
+    expect(ran.code).toBe(2);
+    const failure = jsonFailure(ran);
+    expect(failure).toMatchObject({
+      code: "USAGE",
+      hint: `Run 'asc-kit ${command} --help' for usage.`,
+    });
+    expect(failure.message).toMatch(message);
+    const plain = await cli(args);
+    expect(plain.stderr).toMatch(new RegExp(`^error: .*\\nhint: Run 'asc-kit ${command} --help'`));
+  });
+
+  it("marks required options in help, and prints the version", async () => {
+    const help = await cli(["domains", "add", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(
+      /--name <referenceName> +a reference name for the domain \(required\)/,
+    );
+    const version = await cli(["--version"]);
+    const { version: expected } = JSON.parse(
+      await readFile(new URL("../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    expect(version).toMatchObject({ code: 0, stdout: `${expected}\n` });
+  });
+});
+
+describe("local failures exit 1 with a plain message", () => {
+  it("a folder that cannot be made (ENOTDIR)", async () => {
+    const file = join(folder, "a-file");
+    await writeFile(file, "");
+    const ran = await cli(["--json", "keys", "generate", "--out", join(file, "keys")]);
+    expect(ran.code).toBe(1);
+    expect(jsonFailure(ran)).toMatchObject({
+      code: "ENOTDIR",
+      message: expect.stringMatching(
+        /^Cannot create the folder .*: a part of the path is a file, not a folder\.$/,
+      ),
+    });
+  });
+
+  it("a file that does not exist", async () => {
+    const ran = await cli(["keys", "add", join(folder, "missing.pem")]);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toMatch(/^error: Cannot read ".*missing\.pem": no such file or folder\.\n$/);
+  });
+
+  it("a busy port and a corrupt data file for the sandbox", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    const inUse = await cli(["--json", "sandbox", "--port", String(port)]);
+    busy.close();
+    expect(inUse.code).toBe(1);
+    expect(jsonFailure(inUse)).toMatchObject({
+      code: "EADDRINUSE",
+      message: expect.stringContaining(`Port ${port} is in use`),
+    });
+
+    const corrupt = join(folder, "corrupt.json");
+    await writeFile(corrupt, "{ not json");
+    const ran = await cli(["sandbox", "--data", corrupt]);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toMatch(/not valid JSON; move it away/);
+  });
+});
+
+describe("ids and arguments", () => {
+  it.each([
+    ["keys", "get", "."],
+    ["keys", "remove", "..", "--yes"],
+    ["domains", "get", "."],
+    ["domains", "remove", "..", "--yes"],
+  ])("refuses %s %s %j before any request", async (...args) => {
+    const before = sandbox.stats.requests;
+    const ran = await cli(["--json", ...args]);
+    expect(ran.code).toBe(1);
+    expect(jsonFailure(ran).code).toBe("INVALID_ARGUMENT");
+    expect(sandbox.stats.requests).toBe(before);
+  });
+
+  it("keys check --json reports an unusable key as ok: false with its code", async () => {
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
+    const ran = await cli(["--json", "keys", "check", "-"], apiEnv, rsa);
+    expect(ran.code).toBe(1);
+    expect(JSON.parse(ran.stdout)).toMatchObject({
+      ok: false,
+      code: expect.stringMatching(/^ERR_/),
+      type: "RSA",
+    });
+  });
+
+  it("a flag overrides the variable of the other form", async () => {
+    const ran = await cli(["--json", "--private-key-path", keyFile, "keys", "list"], {
+      ...apiEnv,
+      ASC_PRIVATE_KEY: "not a key at all",
+    });
+    expect(ran.code).toBe(0);
+    const both = await cli(["keys", "list"], { ...apiEnv, ASC_PRIVATE_KEY_PATH: keyFile });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/not both/);
+  });
+
+  it("install-token sign takes the distribution key's id from its own option", async () => {
+    const out = join(folder, "distribution");
+    expect((await cli(["keys", "generate", "--out", out])).code).toBe(0);
+    const common = [
+      "install-token",
+      "sign",
+      "--key",
+      join(out, "private-key.pem"),
+      "--apple-id",
+      "1",
+      "--bundle-id",
+      "com.example.app",
+    ];
+    const globalOnly = await cli(["--key-id", "API-KEY", ...common]);
+    expect(globalOnly.code).toBe(2);
+    expect(globalOnly.stderr).toMatch(/--distribution-key-id <id>' not specified/);
+    const signed = await cli([
+      "--key-id",
+      "API-KEY",
+      ...common,
+      "--distribution-key-id",
+      "DIST-KEY",
+    ]);
+    expect(signed.code).toBe(0);
+    expect(decodeProtectedHeader(signed.stdout.trim()).kid).toBe("DIST-KEY");
+  });
+});
+
+describe("what users asked for", () => {
+  it("refuses to upload the API key's own public key unless --yes", async () => {
+    const ran = await cli(["--json", "keys", "add", keyFile]);
+    expect(ran.code).toBe(1);
+    expect(jsonFailure(ran)).toMatchObject({ code: "API_KEY_AS_DISTRIBUTION_KEY" });
+    const forced = await cli(["--json", "keys", "add", keyFile, "--yes"]);
+    expect(forced.code).toBe(0);
+    const { id } = JSON.parse(forced.stdout) as { id: string };
+    expect((await cli(["keys", "remove", id, "--yes"])).code).toBe(0);
+  });
+
+  it("finds a domain by host name, and hints at punycode and at a registered domain", async () => {
+    expect((await cli(["domains", "add", "dl.example.org", "--name", "Site"])).code).toBe(0);
+    const got = await cli(["--json", "domains", "get", "DL.example.org"]);
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({ attributes: { domain: "dl.example.org" } });
+    const again = await cli(["domains", "add", "dl.example.org", "--name", "Again"]);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toMatch(/hint: This domain is registered already/);
+    const unknown = await cli(["--json", "domains", "get", "nowhere.example.org"]);
+    expect(unknown.code).toBe(4);
+    expect(jsonFailure(unknown).code).toBe("NOT_FOUND");
+    expect(unknown.stderr).not.toContain("404 NOT_FOUND: GET");
+    const unicode = await cli(["domains", "add", "bücher.example", "--name", "Books"]);
+    expect(unicode.code).toBe(1);
+    expect(unicode.stderr).toContain('"xn--bcher-kva.example"');
+    const removed = await cli(["domains", "remove", "dl.example.org", "--yes"]);
+    expect(removed.stdout).toMatch(/^Removed domain dl\.example\.org \(\S+\)\.\n$/);
+  });
+
+  it("sandbox --env prints lines a shell can eval, and the other commands then just work", async () => {
+    const child = spawn(process.execPath, [bin, "sandbox", "--env"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env.PATH, ASC_PRIVATE_KEY_PATH: keyFile },
+    });
+    try {
+      let lines = "";
+      await new Promise<void>((resolve) =>
+        child.stdout.on("data", (chunk: Buffer) => {
+          lines += chunk.toString();
+          if (/^export ASC_PRIVATE_KEY='[^']*'\n/m.test(lines)) resolve();
+        }),
+      );
+      expect(lines).toMatch(
+        /^unset ASC_PRIVATE_KEY_PATH\nexport ASC_BASE_URL='http:\/\/127\.0\.0\.1:\d+'\n/,
+      );
+      const script = join(folder, "sandbox.env");
+      await writeFile(script, lines);
+      const shell = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const run = spawn(
+          "sh",
+          ["-c", `. "$1" && "$2" "$3" --json keys list`, "sh", script, process.execPath, bin],
+          {
+            env: { PATH: process.env.PATH, ASC_PRIVATE_KEY_PATH: keyFile },
+          },
+        );
+        let stdout = "";
+        run.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        run.on("exit", (code) => resolve({ code, stdout }));
+      });
+      expect(shell).toEqual({ code: 0, stdout: "[]\n" });
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
