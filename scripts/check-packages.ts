@@ -41,6 +41,7 @@ for (const entry of (await readdir(packagesDir)).sort()) {
 const work = await mkdtemp(join(tmpdir(), "asc-kit-packages-"));
 const tarballs = join(work, "tarballs");
 await mkdir(tarballs);
+const rootLicense = await readFile(join(repoRoot, "LICENSE"), "utf8");
 let failures = 0;
 const fail = (message: string) => {
   failures++;
@@ -50,6 +51,11 @@ const fail = (message: string) => {
 for (const pkg of publicPackages) {
   const { stdout } = await run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: pkg.dir });
   const tarball = stdout.trim().split("\n").pop()!.trim();
+  const { stdout: listing } = await run("tar", ["-xOzf", tarball, "package/LICENSE"]).catch(() => ({
+    stdout: "",
+  }));
+  if (listing !== rootLicense)
+    fail(`${pkg.name}: the tarball's LICENSE is missing or not the repository's`);
   const { messages } = await publint({ pkgDir: pkg.dir, strict: true, pack: "pnpm" });
   for (const message of messages)
     fail(

@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: "errors",
     include: ["src/**/*.test.ts"],
-    typecheck: { enabled: true, include: ["src/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+    // Type tests (*.test-d.ts) are compiled by this package's `typecheck` (tsc), where a failed
+    // expectTypeOf or an unused @ts-expect-error is an error.
   },
 });

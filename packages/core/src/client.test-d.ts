@@ -7,7 +7,12 @@ import {
   paginate,
   paginateItems,
 } from "./index.js";
-import type { AlternativeDistributionKey, PagedPath, Result } from "./index.js";
+import type {
+  AlternativeDistributionKey,
+  AppStoreConnectClient,
+  PagedPath,
+  Result,
+} from "./index.js";
 
 const client = createAppStoreConnectClient({ token: "t" });
 
@@ -60,5 +65,14 @@ describe("the key helpers", () => {
     >();
     // @ts-expect-error app takes "any", "with" or "without"
     void listAlternativeDistributionKeys(client, { app: "some" });
+  });
+});
+
+describe("options", () => {
+  it("take an issuer ID straight from an environment variable that may be unset", () => {
+    const fromEnvironment: string | undefined = process.env.ASC_ISSUER_ID;
+    expectTypeOf(
+      createAppStoreConnectClient({ keyId: "K", issuerId: fromEnvironment, privateKey: "p" }),
+    ).toEqualTypeOf<AppStoreConnectClient>();
   });
 });

@@ -16,8 +16,8 @@ export const defaultBaseUrl = "https://api.appstoreconnect.apple.com";
 export interface AppStoreConnectClientOptions {
   /** The API key's ID. With `privateKey`, the client signs its own tokens. */
   keyId?: string;
-  /** The team's issuer ID; leave it out for an individual key. */
-  issuerId?: string;
+  /** The team's issuer ID; leave it out (or `undefined`) for an individual key. */
+  issuerId?: string | undefined;
   /** The API key's private key in any shape `@asc-kit/pem` accepts (PKCS#8 `.p8`, SEC1, escaped…). */
   privateKey?: string | Uint8Array;
   /** Restricts signed tokens to these requests. */

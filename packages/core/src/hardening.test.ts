@@ -330,3 +330,27 @@ describe("over HTTP", () => {
     await elsewhereClose?.();
   });
 });
+
+describe("middleware", () => {
+  it("sees each request before authentication and retries, and the final response once", async () => {
+    let calls = 0;
+    const seenRequests: Array<string | null> = [];
+    const seenStatuses: number[] = [];
+    const { client } = clientWith(async () =>
+      ++calls === 1 ? json(503, { errors: [] }) : json(200, keyPage(["k1"])),
+    );
+    client.use({
+      onRequest({ request }) {
+        seenRequests.push(request.headers.get("authorization"));
+      },
+      onResponse({ response }) {
+        seenStatuses.push(response.status);
+      },
+    });
+    const { data } = await client.GET("/v1/alternativeDistributionKeys");
+    expect(data?.data).toHaveLength(1);
+    expect(calls).toBe(2);
+    expect(seenRequests).toEqual([null]);
+    expect(seenStatuses).toEqual([200]);
+  });
+});

@@ -12,8 +12,11 @@ export const issuedAtBackdateSeconds = 60;
 export interface TokenProviderOptions {
   /** The API key's ID, shown beside the key in App Store Connect (the `kid` header). */
   keyId: string;
-  /** The issuer ID (a UUID) of a team key; leave it out for an individual key (`sub: "user"`). */
-  issuerId?: string;
+  /**
+   * The issuer ID (a UUID) of a team key; leave it out (or `undefined`, as an unset variable
+   * reads) for an individual key (`sub: "user"`).
+   */
+  issuerId?: string | undefined;
   /** The API key's private key (`.p8`), in any shape `@asc-kit/pem` accepts, SEC1 included. */
   privateKey: string | Uint8Array;
   /** Restricts the token to these requests, e.g. `["GET /v1/apps?filter[platform]=IOS"]`. */
