@@ -33,3 +33,20 @@ describe("GitHub workflows", () => {
     }
   });
 });
+
+describe("the CI entry point", () => {
+  it("runs the suite on the Node.js lines the workflow's matrix declares", async () => {
+    const ci = parse(await readFile(join(folder, "ci.yml"), "utf8")) as {
+      jobs: { test: { strategy: { matrix: { node: string[] } } } };
+    };
+    const run = await readFile(join(repoRoot, ".ci/run"), "utf8");
+    const majors = /^current_node_majors=\(([\d ]+)\)$/m.exec(run)?.[1]?.split(" ");
+    const engines = (
+      JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as {
+        engines: { node: string };
+      }
+    ).engines.node;
+    // The oldest line is the machine's own; the matrix names it by the engines floor.
+    expect(ci.jobs.test.strategy.matrix.node).toEqual([engines.replace(">=", ""), ...majors!]);
+  });
+});
