@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly source?: { pointer: string } | { parameter: string },
+    /** Headers to send with the error, such as `Allow` on a 405. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(detail);
   }
@@ -94,14 +96,16 @@ function readLimit(url: URL): number {
 }
 
 function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString("base64url");
+  return btoa(JSON.stringify({ offset }))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 function decodeCursor(cursor: string): number {
   try {
-    const { offset } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
-      offset: unknown;
-    };
+    const text = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const { offset } = JSON.parse(text) as { offset: unknown };
     if (Number.isInteger(offset) && (offset as number) >= 0) return offset as number;
   } catch {
     // Reported below.
@@ -124,12 +128,14 @@ export function notFound(type: string, id: string): ApiError {
   );
 }
 
-export function methodNotAllowed(method: string, url: URL): ApiError {
+export function methodNotAllowed(method: string, url: URL, allow: readonly string[]): ApiError {
   return new ApiError(
     405,
     "METHOD_NOT_ALLOWED",
     "The request method is not allowed.",
-    `${method} is not allowed on ${url.pathname}.`,
+    `${method} is not allowed on ${url.pathname}; use ${allow.join(", ")}.`,
+    undefined,
+    { allow: allow.join(", ") },
   );
 }
 

@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { generateKeyPair } from "@asc-kit/pem";
 
 /** An App Store Connect API key the sandbox accepts tokens from. */
 export interface RegisteredApiKey {
@@ -19,7 +18,6 @@ export interface StoredDistributionKey {
   appId?: string;
 }
 
-/** Everything the sandbox keeps; what `dataFile` holds. */
 /** A registered web distribution domain. */
 export interface StoredDomain {
   id: string;
@@ -28,6 +26,7 @@ export interface StoredDomain {
   createdDate: string;
 }
 
+/** Everything the sandbox keeps: what a {@link SandboxStorage} loads and saves. */
 export interface SandboxData {
   apiKeys: RegisteredApiKey[];
   /** The throwaway private key of the first API key, so `credentials` survive a restart. */
@@ -38,30 +37,57 @@ export interface SandboxData {
   domains?: StoredDomain[];
 }
 
-export async function loadData(dataFile: string | undefined): Promise<SandboxData | undefined> {
-  if (!dataFile) return undefined;
-  let text: string;
-  try {
-    text = await readFile(dataFile, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as SandboxData;
-  } catch (error) {
-    throw new Error(
-      `The sandbox data file ${dataFile} is not valid JSON; move it away to start afresh.`,
-      {
-        cause: error,
-      },
-    );
-  }
+/**
+ * Where a sandbox keeps its state between runs. `save` gets a snapshot; the sandbox calls it
+ * once at a time and answers a change only after the save that includes it has resolved.
+ * `startSandbox`'s `dataFile` is a file storage; elsewhere (a worker, a browser) bring your own.
+ */
+export interface SandboxStorage {
+  load(): Promise<SandboxData | undefined>;
+  save(data: SandboxData): Promise<void>;
 }
 
-/** Writes the data to a temporary file, then renames it over the old one: never half a file. */
-export async function saveData(dataFile: string, data: SandboxData): Promise<void> {
-  const temporary = `${dataFile}.${randomUUID()}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, dataFile);
+export const defaultApps = ["6476788026", "6476788027", "6476788028"];
+
+/** A new state with a fresh admin team key. */
+export async function freshData(apps: readonly string[] = defaultApps): Promise<SandboxData> {
+  const { privateKeyPem, publicKeyPem } = await generateKeyPair();
+  return {
+    apiKeys: [{ keyId: randomKeyId(), issuerId: crypto.randomUUID(), publicKeyPem, role: "admin" }],
+    privateKeyPem,
+    apps: [...apps],
+    keys: [],
+    domains: [],
+  };
+}
+
+/** Apple's key IDs are ten upper-case letters and digits. */
+function randomKeyId(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(10)),
+    (byte) => alphabet[byte % alphabet.length],
+  ).join("");
+}
+
+/**
+ * Runs saves one at a time. A change joins the save that has not started yet, if there is one,
+ * so a burst of changes costs two saves rather than one each, and every change is answered
+ * only after a save that started after it has finished.
+ */
+export function serializedSaves(save: () => Promise<void>): () => Promise<void> {
+  let tail: Promise<void> = Promise.resolve();
+  let waiting: Promise<void> | undefined;
+  return () => {
+    if (waiting) return waiting;
+    const next = tail
+      .catch(() => undefined)
+      .then(() => {
+        waiting = undefined;
+        return save();
+      });
+    waiting = next;
+    tail = next;
+    return next;
+  };
 }

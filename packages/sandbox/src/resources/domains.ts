@@ -1,30 +1,22 @@
-import { randomUUID } from "node:crypto";
 import {
   ApiError,
   allowQuery,
-  methodNotAllowed,
   notFound,
+  pageOf,
   parseJsonBody,
   pick,
   readFields,
   selfLink,
-} from "./http.js";
-import type { PageOf } from "./http.js";
-import type { StoredDomain } from "./state.js";
+} from "../http.js";
+import type { StoredDomain } from "../state.js";
+import type { ResourceFamily } from "./context.js";
 
 const domainFields = ["domain", "referenceName", "createdDate"] as const;
 const domainLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-/** The alternative distribution domain endpoints, over the sandbox's list of domains. */
-export function domainRoutes(context: {
-  list: StoredDomain[];
-  baseUrl: () => string;
-  persist: () => Promise<void>;
-  pageOf: PageOf;
-  /** Counts applied creates and deletes, as for keys. */
-  stats: { creates: number; deletes: number };
-}) {
-  const { list } = context;
+/** `/v1/alternativeDistributionDomains` and `/v1/alternativeDistributionDomains/{id}`. */
+export const domainRoutes: ResourceFamily = (router, context) => {
+  const list = (context.data.domains ??= []);
   const resource = (domain: StoredDomain, fields: ReadonlySet<string> = new Set(domainFields)) => ({
     type: "alternativeDistributionDomains",
     id: domain.id,
@@ -36,7 +28,7 @@ export function domainRoutes(context: {
       },
       fields,
     ),
-    links: { self: `${context.baseUrl()}/v1/alternativeDistributionDomains/${domain.id}` },
+    links: { self: `${context.baseUrl}/v1/alternativeDistributionDomains/${domain.id}` },
   });
   const find = (id: string) => {
     const domain = list.find((candidate) => candidate.id === id);
@@ -84,7 +76,7 @@ export function domainRoutes(context: {
         422,
         "ENTITY_ERROR.ATTRIBUTE.INVALID",
         "An attribute value is invalid.",
-        `'${String(attributes.domain)}' is not a valid domain name.`,
+        `'${String(attributes.domain).slice(0, 100)}' is not a valid domain name.`,
         {
           pointer: "/data/attributes/domain",
         },
@@ -100,49 +92,43 @@ export function domainRoutes(context: {
       );
     }
     const domain: StoredDomain = {
-      id: randomUUID(),
+      id: crypto.randomUUID(),
       domain: name,
       referenceName: attributes.referenceName as string,
       createdDate: new Date().toISOString(),
     };
-    list.push(domain);
+    await context.commit(() => {
+      list.push(domain);
+      return () => void list.splice(list.indexOf(domain), 1);
+    });
     context.stats.creates++;
-    await context.persist();
     return {
       data: resource(domain),
-      links: { self: `${context.baseUrl()}/v1/alternativeDistributionDomains/${domain.id}` },
+      links: { self: `${context.baseUrl}/v1/alternativeDistributionDomains/${domain.id}` },
     };
   }
 
-  return {
-    async route(
-      method: string,
-      url: URL,
-      id: string | undefined,
-      body: string,
-    ): Promise<[number, unknown]> {
-      if (id === undefined) {
-        if (method === "GET") {
-          allowQuery(url, ["fields[alternativeDistributionDomains]", "limit", "cursor"]);
-          const fields = readFields(url, "alternativeDistributionDomains", domainFields);
-          return [200, context.pageOf(url, list, (domain) => resource(domain, fields))];
-        }
-        if (method === "POST") return [201, await create(body)];
-      } else {
-        if (method === "GET") {
-          allowQuery(url, ["fields[alternativeDistributionDomains]"]);
-          const fields = readFields(url, "alternativeDistributionDomains", domainFields);
-          return [200, { data: resource(find(id), fields), links: { self: selfLink(url) } }];
-        }
-        if (method === "DELETE") {
-          allowQuery(url, []);
-          list.splice(list.indexOf(find(id)), 1);
-          context.stats.deletes++;
-          await context.persist();
-          return [204, undefined];
-        }
-      }
-      throw methodNotAllowed(method, url);
-    },
-  };
-}
+  router
+    .on("GET", "/v1/alternativeDistributionDomains", ({ url }) => {
+      allowQuery(url, ["fields[alternativeDistributionDomains]", "limit", "cursor"]);
+      const fields = readFields(url, "alternativeDistributionDomains", domainFields);
+      return [200, pageOf(url, list, (domain) => resource(domain, fields))];
+    })
+    .on("POST", "/v1/alternativeDistributionDomains", async ({ body }) => [201, await create(body)])
+    .on("GET", "/v1/alternativeDistributionDomains/{id}", ({ url, params }) => {
+      allowQuery(url, ["fields[alternativeDistributionDomains]"]);
+      const fields = readFields(url, "alternativeDistributionDomains", domainFields);
+      return [200, { data: resource(find(params.id!), fields), links: { self: selfLink(url) } }];
+    })
+    .on("DELETE", "/v1/alternativeDistributionDomains/{id}", async ({ url, params }) => {
+      allowQuery(url, []);
+      const domain = find(params.id!);
+      await context.commit(() => {
+        const index = list.indexOf(domain);
+        list.splice(index, 1);
+        return () => void list.splice(index, 0, domain);
+      });
+      context.stats.deletes++;
+      return [204];
+    });
+};

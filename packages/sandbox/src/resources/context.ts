@@ -1,0 +1,28 @@
+import type { Router } from "../router.js";
+import type { SandboxData } from "../state.js";
+
+/** What the sandbox counts, for tests that check what was applied (keys and domains). */
+export interface SandboxStats {
+  requests: number;
+  /** Distinct tokens accepted: how many signatures the clients made. */
+  tokens: number;
+  creates: number;
+  deletes: number;
+  faults: number;
+}
+
+/** What every resource family's module gets. */
+export interface ResourceContext {
+  data: SandboxData;
+  /** The sandbox's own base URL: every link is built on it. */
+  baseUrl: string;
+  stats: SandboxStats;
+  /**
+   * Applies a change (`apply` returns how to undo it) and resolves once a save that includes it
+   * is durable; when the save fails, the change is undone and the request answers 500.
+   */
+  commit(apply: () => () => void): Promise<void>;
+}
+
+/** A resource family: adds its routes. A new family is one more module of this shape. */
+export type ResourceFamily = (router: Router, context: ResourceContext) => void;
