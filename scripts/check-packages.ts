@@ -22,12 +22,13 @@ const run = promisify(execFile);
 const bin = (name: string) => join(repoRoot, "node_modules/.bin", name);
 
 const packagesDir = join(repoRoot, "packages");
-/** The packages that promise to run wherever Web Crypto and fetch do. */
-const webOnlyPackages = new Set([
-  "@asc-kit/core",
-  "@asc-kit/pem",
-  "@asc-kit/errors",
-  "@asc-kit/install-token",
+/** The entry points that promise to run wherever Web Crypto and fetch do, per package. */
+const webEntries = new Map([
+  ["@asc-kit/core", ["dist/index.js"]],
+  ["@asc-kit/pem", ["dist/index.js"]],
+  ["@asc-kit/errors", ["dist/index.js"]],
+  ["@asc-kit/install-token", ["dist/index.js"]],
+  ["@asc-kit/sandbox", ["dist/web.js"]],
 ]);
 const publicPackages: Array<{ dir: string; name: string; manifest: Record<string, unknown> }> = [];
 for (const entry of (await readdir(packagesDir)).sort()) {
@@ -66,10 +67,10 @@ for (const pkg of publicPackages) {
   } catch (error) {
     fail(`${pkg.name}: attw found problems:\n${(error as { stdout?: string }).stdout ?? error}`);
   }
-  if (webOnlyPackages.has(pkg.name)) {
+  for (const entry of webEntries.get(pkg.name) ?? []) {
     try {
       await build({
-        entryPoints: [join(pkg.dir, "dist/index.js")],
+        entryPoints: [join(pkg.dir, entry)],
         bundle: true,
         platform: "browser",
         format: "esm",
@@ -78,12 +79,12 @@ for (const pkg of publicPackages) {
       });
     } catch (error) {
       fail(
-        `${pkg.name}: does not bundle for the browser (a Node.js built-in?):\n${(error as Error).message}`,
+        `${pkg.name}/${entry}: does not bundle for the browser (a Node.js built-in?):\n${(error as Error).message}`,
       );
     }
   }
   console.log(
-    `${pkg.name}: packed, publint and attw checked${webOnlyPackages.has(pkg.name) ? ", bundles for the browser" : ""}`,
+    `${pkg.name}: packed, publint and attw checked${webEntries.has(pkg.name) ? `, ${webEntries.get(pkg.name)!.join(", ")} bundles for the browser` : ""}`,
   );
 }
 

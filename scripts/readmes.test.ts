@@ -57,6 +57,35 @@ async function tsBlocks(): Promise<Block[]> {
   return blocks;
 }
 
+/** `name` and `name/*` for each optional peer of a package, where that package has it. */
+async function peersOf(packages: string[]): Promise<Record<string, string[]>> {
+  const paths: Record<string, string[]> = {};
+  for (const name of packages) {
+    const manifest = JSON.parse(
+      await readFile(join(root, "packages", name, "package.json"), "utf8"),
+    ) as { peerDependencies?: Record<string, string> };
+    for (const peer of Object.keys(manifest.peerDependencies ?? {})) {
+      const where = join(root, "packages", name, "node_modules", peer);
+      const { exports = {} } = JSON.parse(await readFile(join(where, "package.json"), "utf8")) as {
+        exports?: Record<string, unknown>;
+      };
+      for (const [subpath, conditions] of Object.entries(exports)) {
+        const types = typesOf(conditions);
+        if (types) paths[`${peer}${subpath.slice(1)}`] = [join(where, types)];
+      }
+    }
+  }
+  return paths;
+}
+
+/** The types an ESM import of an `exports` entry resolves to. */
+function typesOf(conditions: unknown): string | undefined {
+  if (typeof conditions !== "object" || conditions === null) return undefined;
+  const entry = conditions as Record<string, unknown>;
+  if (typeof entry.types === "string") return entry.types;
+  return typesOf(entry.import) ?? typesOf(entry.default);
+}
+
 const folders: string[] = [];
 afterAll(async () => {
   for (const folder of folders) await rm(folder, { recursive: true, force: true });
@@ -91,13 +120,17 @@ describe("README code", () => {
       typeRoots: [join(root, "node_modules/@types")],
       skipLibCheck: true,
       noEmit: true,
-      // The published packages by name, resolved to what they publish (their built types).
-      paths: Object.fromEntries(
-        packages.map((name) => [
-          `@asc-kit/${name}`,
-          [join(root, "packages", name, "dist/index.d.ts")],
-        ]),
-      ),
+      paths: {
+        // The published packages by name, resolved to what they publish (their built types).
+        ...Object.fromEntries(
+          packages.flatMap((name) => [
+            [`@asc-kit/${name}`, [join(root, "packages", name, "dist/index.d.ts")]],
+            [`@asc-kit/${name}/*`, [join(root, "packages", name, "dist/*.d.ts")]],
+          ]),
+        ),
+        // Peers an example uses, installed beside the package that names them.
+        ...(await peersOf(packages)),
+      },
     });
     const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
       const text = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");

@@ -450,6 +450,8 @@ async function readBody(request: Request): Promise<string> {
 function rebase(origin: string, target: string): URL {
   if (!target.startsWith("/")) throw badRequest("The request target must be a path.");
   try {
+    // As a client would resolve it (`//[` is an invalid host there), then on our own origin.
+    new URL(target, origin);
     return new URL(`${origin}${target}`);
   } catch {
     throw badRequest("The request target is not a valid path.");
