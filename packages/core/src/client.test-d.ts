@@ -6,7 +6,10 @@ import {
   listAlternativeDistributionKeys,
   paginate,
   paginateItems,
+  toResult,
+  unwrap,
 } from "./index.js";
+import type { components } from "./generated/app-store-connect.js";
 import type {
   AlternativeDistributionKey,
   AppStoreConnectClient,
@@ -74,5 +77,16 @@ describe("options", () => {
     expectTypeOf(
       createAppStoreConnectClient({ keyId: "K", issuerId: fromEnvironment, privateKey: "p" }),
     ).toEqualTypeOf<AppStoreConnectClient>();
+  });
+});
+
+describe("toResult and unwrap", () => {
+  it("keep the generated data type", () => {
+    expectTypeOf(unwrap(client.GET("/v1/alternativeDistributionKeys"))).resolves.toEqualTypeOf<
+      components["schemas"]["AlternativeDistributionKeysResponse"]
+    >();
+    expectTypeOf(toResult(client.GET("/v1/alternativeDistributionKeys"))).resolves.toEqualTypeOf<
+      Result<components["schemas"]["AlternativeDistributionKeysResponse"]>
+    >();
   });
 });

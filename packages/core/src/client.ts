@@ -3,6 +3,7 @@ import type { RateLimit } from "@asc-kit/errors";
 import createClient from "openapi-fetch";
 import type { Client, Middleware } from "openapi-fetch";
 import { authenticatedFetch } from "./auth.js";
+import { recordRequest } from "./outcome.js";
 import type { paths } from "./generated/app-store-connect.js";
 import { RequestTimeoutError, createResilientFetch } from "./retry.js";
 import type { RequestFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
@@ -101,7 +102,7 @@ export function createAppStoreConnectClient(
     baseUrl,
     fetch: async (request: Request) => {
       try {
-        return await transport(request);
+        return recordRequest(await transport(request), request);
       } catch (error) {
         throw asNetworkError(error, request);
       }

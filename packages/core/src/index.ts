@@ -38,3 +38,4 @@ export {
   tokenProviderFrom,
 } from "./token.js";
 export type { TokenProvider, TokenProviderOptions } from "./token.js";
+export { toResult, unwrap } from "./outcome.js";

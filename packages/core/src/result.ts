@@ -11,44 +11,53 @@ export type Result<T> =
   | { data?: undefined; error: AppStoreConnectError; response: Response | undefined };
 
 /** Runs one openapi-fetch call and folds every outcome into a {@link Result}. */
-export async function settle<T>(
+export function settle<T>(
   method: string,
   path: string,
   call: () => Promise<{ data?: T; error?: unknown; response: Response }>,
 ): Promise<Result<T>> {
+  return settleAs(() => ({ method, path }), call);
+}
+
+/**
+ * {@link settle} for a call whose method and path are known only once it has answered
+ * (`toResult` over a raw call): `where` is asked after the call.
+ */
+export async function settleAs<T>(
+  where: () => { method: string | undefined; path: string },
+  call: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<Result<T>> {
+  let outcome: { data?: T; error?: unknown; response: Response };
   try {
-    const { data, error, response } = await call();
-    if (response.ok && data !== undefined) return { data, response };
-    if (response.ok) {
-      return {
-        error: new AppStoreConnectError({
-          status: response.status,
-          code: "INVALID_RESPONSE",
-          detail: `The ${response.status} response has no body where App Store Connect sends a JSON document.`,
-          method,
-          url: response.url || path,
-        }),
-        response,
-      };
-    }
-    const url = response.url || undefined;
+    outcome = await call();
+  } catch (error) {
+    const { method, path } = where();
+    return { error: asAppStoreConnectError(error, method, path), response: undefined };
+  }
+  const { data, error, response } = outcome;
+  const { method, path } = where();
+  const request = { ...(method ? { method } : {}), url: response.url || path };
+  if (response.ok && data !== undefined) return { data, response };
+  if (response.ok) {
     return {
-      error: errorFromBody(error, {
+      error: new AppStoreConnectError({
         status: response.status,
-        headers: response.headers,
-        method,
-        ...(url ? { url } : { url: path }),
+        code: "INVALID_RESPONSE",
+        detail: `The ${response.status} response has no body where App Store Connect sends a JSON document.`,
+        ...request,
       }),
       response,
     };
-  } catch (error) {
-    return { error: asAppStoreConnectError(error, method, path), response: undefined };
   }
+  return {
+    error: errorFromBody(error, { status: response.status, headers: response.headers, ...request }),
+    response,
+  };
 }
 
 export function asAppStoreConnectError(
   error: unknown,
-  method: string,
+  method: string | undefined,
   path: string,
 ): AppStoreConnectError {
   if (AppStoreConnectError.is(error)) return error;
@@ -58,7 +67,7 @@ export function asAppStoreConnectError(
   return new AppStoreConnectError({
     status: 0,
     detail: error instanceof Error ? error.message : String(error),
-    method,
+    ...(method ? { method } : {}),
     url: path,
     cause: error,
   });

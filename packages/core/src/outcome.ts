@@ -1,0 +1,67 @@
+import type { AppStoreConnectError } from "@asc-kit/errors";
+import { settleAs } from "./result.js";
+import type { Result } from "./result.js";
+
+/** The request each response answered, recorded by the client's transport. */
+const requests = new WeakMap<Response, { method: string; url: string }>();
+
+/** Remembers which request a response answered, for the messages of {@link toResult}. */
+export function recordRequest(response: Response, request: Request): Response {
+  requests.set(response, { method: request.method, url: request.url });
+  return response;
+}
+
+/** What any openapi-fetch call resolves to. */
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * Any raw call as a {@link Result}: `data`, or `error` as an `AppStoreConnectError` for every
+ * failure the server or the network caused (an HTTP error, an unusable answer, no answer). It
+ * throws only for local programming errors (a bad argument, a token that cannot be sent).
+ *
+ * @example
+ * ```ts
+ * import { toResult } from "@asc-kit/core";
+ *
+ * const { data, error } = await toResult(
+ *   client.GET("/v1/alternativeDistributionKeys/{id}", { params: { path: { id } } }),
+ * );
+ * if (error) console.error(error.kind, error.message, error.hint);
+ * ```
+ */
+export function toResult<T>(call: Promise<FetchResult<T>>): Promise<Result<T>> {
+  let response: Response | undefined;
+  return settleAs(
+    () => {
+      const request = response && requests.get(response);
+      return { method: request?.method, path: response?.url || request?.url || "" };
+    },
+    async () => {
+      const outcome = await call;
+      response = outcome.response;
+      return outcome;
+    },
+  );
+}
+
+/**
+ * The data of any raw call, or a thrown `AppStoreConnectError`: for code that prefers
+ * exceptions, in one line. The data keeps its generated type.
+ *
+ * @example
+ * ```ts
+ * import { unwrap } from "@asc-kit/core";
+ *
+ * const page = await unwrap(client.GET("/v1/alternativeDistributionKeys"));
+ * page.data.map((key) => key.id);
+ * ```
+ */
+export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
+  const result = await toResult(call);
+  if (result.error) throw result.error satisfies AppStoreConnectError;
+  return result.data;
+}
