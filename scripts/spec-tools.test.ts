@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./lib/paths.ts";
-import { addOperations, diffDocuments, parseDocument, summaryFor } from "./lib/spec-tools.ts";
+import {
+  addOperations,
+  diffDocuments,
+  parseDocument,
+  suggestOperations,
+  summaryFor,
+} from "./lib/spec-tools.ts";
 import type { Document } from "./lib/spec-tools.ts";
 
 const run = promisify(execFile);
@@ -154,6 +160,14 @@ describe("pnpm spec:add", () => {
     );
     expect(await readFile(file, "utf8")).toBe(before);
   }, 30_000);
+
+  it("suggests names in the form the user typed", () => {
+    const byId = suggestOperations(upstream, "widget_getCollection");
+    expect(byId.every((name) => !name.includes(" "))).toBe(true);
+    const byPath = suggestOperations(upstream, "GET /v1/widget");
+    expect(byPath.length).toBeGreaterThan(0);
+    expect(byPath.every((name) => /^[A-Z]+ \//.test(name))).toBe(true);
+  });
 });
 
 describe("diffDocuments and pnpm spec:diff", () => {

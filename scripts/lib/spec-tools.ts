@@ -64,13 +64,20 @@ export function findOperation(document: Document, selector: string): OperationRe
   return operations.find((operation) => operation.operationId === selector);
 }
 
-/** The closest operation names to a selector that matched none, best first. */
+/**
+ * The closest operation names to a selector that matched none, best first, in the form the
+ * user typed: operationIds for an operationId, `METHOD /path` for a method and path.
+ */
 export function suggestOperations(document: Document, selector: string, count = 5): string[] {
   const needle = selector.toLowerCase();
-  const candidates = operationsOf(document).flatMap((operation) => [
-    ...(operation.operationId ? [operation.operationId] : []),
-    `${operation.method.toUpperCase()} ${operation.path}`,
-  ]);
+  const byPath = /^[A-Za-z]+\s+\//.test(selector.trim());
+  const candidates = operationsOf(document).flatMap((operation) =>
+    byPath
+      ? [`${operation.method.toUpperCase()} ${operation.path}`]
+      : operation.operationId
+        ? [operation.operationId]
+        : [],
+  );
   return candidates
     .map((candidate) => ({ candidate, distance: editDistance(needle, candidate.toLowerCase()) }))
     .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))

@@ -9,7 +9,7 @@ import {
   toResult,
   unwrap,
 } from "./index.js";
-import type { components } from "./generated/app-store-connect.js";
+import type { components, paths } from "./generated/app-store-connect.js";
 import type {
   AlternativeDistributionKey,
   AppStoreConnectClient,
@@ -42,9 +42,11 @@ describe("createAppStoreConnectClient", () => {
 
 describe("pagination", () => {
   it("knows which paths page and what their items are", async () => {
-    expectTypeOf<PagedPath>().toEqualTypeOf<
+    // Holds when spec:add brings more paged collections: today's are among them, items are not.
+    expectTypeOf<
       "/v1/alternativeDistributionKeys" | "/v1/alternativeDistributionDomains"
-    >();
+    >().toExtend<PagedPath>();
+    expectTypeOf<"/v1/alternativeDistributionKeys/{id}">().not.toExtend<PagedPath>();
     for await (const page of paginate(client, "/v1/alternativeDistributionKeys", {
       params: { query: { limit: 10 } },
     })) {
@@ -88,5 +90,65 @@ describe("toResult and unwrap", () => {
     expectTypeOf(toResult(client.GET("/v1/alternativeDistributionKeys"))).resolves.toEqualTypeOf<
       Result<components["schemas"]["AlternativeDistributionKeysResponse"]>
     >();
+  });
+});
+
+/** A consumer's own excerpt, as openapi-typescript generates it: one paged collection. */
+interface ConsumerPaths {
+  "/v1/apps": {
+    parameters: { query?: never; header?: never; path?: never; cookie?: never };
+    get: {
+      parameters: {
+        query?: { limit?: number; "filter[bundleId]"?: string[] };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              data: { type: "apps"; id: string; attributes?: { bundleId?: string } }[];
+              links: { self: string; next?: string };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+
+describe("a consumer's own paths", () => {
+  it("type the client, pagination and results", async () => {
+    const own = createAppStoreConnectClient<ConsumerPaths>({ token: "t" });
+    const { data } = await own.GET("/v1/apps", { params: { query: { limit: 10 } } });
+    expectTypeOf(data?.data[0]?.attributes?.bundleId).toEqualTypeOf<string | undefined>();
+    // @ts-expect-error not a path of the consumer's excerpt
+    void own.GET("/v1/alternativeDistributionKeys");
+    expectTypeOf<PagedPath<ConsumerPaths>>().toEqualTypeOf<"/v1/apps">();
+    for await (const app of paginateItems(own, "/v1/apps", {
+      params: { query: { "filter[bundleId]": ["com.example.app"] } },
+    })) {
+      expectTypeOf(app.id).toEqualTypeOf<string>();
+    }
+    expectTypeOf(unwrap(own.GET("/v1/apps"))).resolves.toHaveProperty("links");
+  });
+});
+
+describe("a consumer's superset of the package's paths", () => {
+  it("works with the typed helpers too", async () => {
+    const both = createAppStoreConnectClient<paths & ConsumerPaths>({ token: "t" });
+    const listed = await listAlternativeDistributionKeys(both);
+    expectTypeOf(listed).toEqualTypeOf<Result<AlternativeDistributionKey[]>>();
+    void both.GET("/v1/apps");
   });
 });

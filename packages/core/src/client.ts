@@ -50,8 +50,11 @@ export interface AppStoreConnectClientOptions {
   middleware?: readonly Middleware[];
 }
 
-/** An openapi-fetch client for the excerpt's paths, with what asc-kit adds. */
-export type AppStoreConnectClient = Client<paths> & {
+/**
+ * An openapi-fetch client for the excerpt's paths (or a consumer's own, generated the same way),
+ * with what asc-kit adds.
+ */
+export type AppStoreConnectClient<Paths extends object = paths> = Client<Paths> & {
   /** The latest `X-Rate-Limit` budget seen, if any. */
   readonly rateLimit: RateLimit | undefined;
   /** The origin and base path requests go to; pagination refuses links elsewhere. */
@@ -81,9 +84,9 @@ export type AppStoreConnectClient = Client<paths> & {
  * });
  * ```
  */
-export function createAppStoreConnectClient(
+export function createAppStoreConnectClient<Paths extends object = paths>(
   options: AppStoreConnectClientOptions,
-): AppStoreConnectClient {
+): AppStoreConnectClient<Paths> {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("createAppStoreConnectClient needs an options object.");
   }
@@ -98,7 +101,7 @@ export function createAppStoreConnectClient(
       : {}),
     ...(options.onRateLimit ? { onRateLimit: options.onRateLimit } : {}),
   });
-  const client = createClient<paths>({
+  const client = createClient<Paths>({
     baseUrl,
     fetch: async (request: Request) => {
       try {
@@ -116,7 +119,7 @@ export function createAppStoreConnectClient(
     rateLimit: { get: () => transport.rateLimit, enumerable: true },
     baseUrl: { value: baseUrl, enumerable: true },
     tokens: { value: tokens, enumerable: false },
-  }) as AppStoreConnectClient;
+  }) as AppStoreConnectClient<Paths>;
 }
 
 /**

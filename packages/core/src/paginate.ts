@@ -4,9 +4,12 @@ import type { paths } from "./generated/app-store-connect.js";
 import { asAppStoreConnectError } from "./result.js";
 import type { Result } from "./result.js";
 
-/** The paths whose GET answers with a page: `data` as an array and `links.next`. */
-export type PagedPath = {
-  [P in keyof paths]: paths[P] extends {
+/**
+ * The paths whose GET answers with a page: `data` as an array and `links.next`. Of the
+ * package's own paths by default, or of a consumer's (`PagedPath<MyPaths>`).
+ */
+export type PagedPath<Paths extends object = paths> = {
+  [P in Extract<keyof Paths, string>]: Paths[P] extends {
     get: {
       responses: {
         200: { content: { "application/json": { data: unknown[]; links: { next?: string } } } };
@@ -15,14 +18,35 @@ export type PagedPath = {
   }
     ? P
     : never;
-}[keyof paths];
+}[Extract<keyof Paths, string>];
+
+/** What pagination reads of any page. */
+interface PageBody {
+  data: unknown[];
+  links?: { next?: string };
+  meta?: unknown;
+}
+
+/** A paged GET operation, as the generated paths type it. */
+interface PagedGet {
+  get: {
+    responses: { 200: { content: { "application/json": { data: unknown[] } } } };
+  };
+}
 
 /** One page of a paged path, as the spec types it. */
-export type Page<P extends PagedPath> =
-  paths[P]["get"]["responses"][200]["content"]["application/json"];
+export type Page<
+  P extends PagedPath<Paths>,
+  Paths extends object = paths,
+> = Paths[P] extends PagedGet
+  ? Paths[P]["get"]["responses"][200]["content"]["application/json"]
+  : never;
 
 /** The request options of a paged path's GET. */
-export type PageInit<P extends PagedPath> = FetchOptions<paths[P]["get"]>;
+export type PageInit<
+  P extends PagedPath<Paths>,
+  Paths extends object = paths,
+> = Paths[P] extends PagedGet ? FetchOptions<Paths[P]["get"]> : never;
 
 /** Options of {@link paginate}. */
 export interface PaginateOptions {
@@ -56,16 +80,19 @@ export const defaultMaxPages = 1_000;
  * }
  * ```
  */
-export async function* paginate<P extends PagedPath>(
-  client: Client<paths>,
+export async function* paginate<
+  Paths extends object = paths,
+  P extends PagedPath<Paths> = PagedPath<Paths>,
+>(
+  client: Client<Paths>,
   path: P,
-  init?: PageInit<P>,
+  init?: PageInit<P, Paths>,
   options: PaginateOptions = {},
-): AsyncGenerator<Page<P>, void, undefined> {
+): AsyncGenerator<Page<P, Paths>, void, undefined> {
   const get = client.GET as unknown as (
     path: string,
     init?: object,
-  ) => Promise<{ data?: Page<P>; error?: unknown; response: Response }>;
+  ) => Promise<{ data?: PageBody; error?: unknown; response: Response }>;
   const baseQuery = (init?.params as { query?: Record<string, unknown> } | undefined)?.query ?? {};
   const seen = new Set<string>();
   const maxPages = options.maxPages ?? defaultMaxPages;
@@ -87,7 +114,7 @@ export async function* paginate<P extends PagedPath>(
         url: pageUrl,
       });
     }
-    yield data;
+    yield data as Page<P, Paths>;
     const next = data.links?.next;
     items += Array.isArray(data.data) ? data.data.length : 0;
     const total = (data.meta as { paging?: { total?: unknown } } | undefined)?.paging?.total;
@@ -169,13 +196,18 @@ function mergedSearch(nextUrl: URL, baseQuery: Record<string, unknown>): string 
  * for await (const key of paginateItems(client, "/v1/alternativeDistributionKeys")) console.log(key.id);
  * ```
  */
-export async function* paginateItems<P extends PagedPath>(
-  client: Client<paths>,
+export async function* paginateItems<
+  Paths extends object = paths,
+  P extends PagedPath<Paths> = PagedPath<Paths>,
+>(
+  client: Client<Paths>,
   path: P,
-  init?: PageInit<P>,
+  init?: PageInit<P, Paths>,
   options?: PaginateOptions,
-): AsyncGenerator<Page<P>["data"][number], void, undefined> {
-  for await (const page of paginate(client, path, init, options)) yield* page.data;
+): AsyncGenerator<Page<P, Paths>["data"][number], void, undefined> {
+  for await (const page of paginate(client, path, init, options)) {
+    yield* (page as PageBody).data as Array<Page<P, Paths>["data"][number]>;
+  }
 }
 
 function originOf(value: unknown): string | undefined {
@@ -191,12 +223,15 @@ function originOf(value: unknown): string | undefined {
  * Every item of every page, folded into a {@link Result}: the data, or the error of the first
  * page that failed. The typed list helpers are built on it.
  */
-export async function collectItems<P extends PagedPath>(
-  client: Client<paths>,
+export async function collectItems<
+  Paths extends object = paths,
+  P extends PagedPath<Paths> = PagedPath<Paths>,
+>(
+  client: Client<Paths>,
   path: P,
-  init?: PageInit<P>,
-): Promise<Result<Page<P>["data"][number][]>> {
-  const items: Page<P>["data"][number][] = [];
+  init?: PageInit<P, Paths>,
+): Promise<Result<Page<P, Paths>["data"][number][]>> {
+  const items: Page<P, Paths>["data"][number][] = [];
   try {
     for await (const item of paginateItems(client, path, init)) items.push(item);
     return { data: items, response: undefined };
