@@ -17,6 +17,7 @@ import { build } from "esbuild";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
 import { repoRoot } from "./lib/paths.ts";
+import { checkRuntimes } from "./runtimes/check.ts";
 
 const run = promisify(execFile);
 const bin = (name: string) => join(repoRoot, "node_modules/.bin", name);
@@ -204,6 +205,31 @@ const required = await run(process.execPath, [join(consumer, "consumer.cjs")]).c
 );
 if (required.stdout.includes("require ok"))
   console.log(`consumer: CommonJS require works on Node ${process.version}`);
+
+// The library packages in every runtime they claim, against a sandbox that answers pages too.
+const { startSandbox } = (await import(
+  join(consumer, "node_modules/@asc-kit/sandbox/dist/index.js")
+)) as {
+  startSandbox(options: { cors: boolean }): Promise<{
+    url: string;
+    credentials: { keyId: string; issuerId: string; privateKey: string };
+    stop(): Promise<void>;
+  }>;
+};
+const runtimeSandbox = await startSandbox({ cors: true });
+try {
+  const results = await checkRuntimes(
+    consumer,
+    { url: runtimeSandbox.url, ...runtimeSandbox.credentials },
+    join(work, "runtimes"),
+  );
+  for (const { runtime, outcome, detail } of results) {
+    if (outcome === "failed") fail(`runtime ${runtime}: ${detail}`);
+    else console.log(`runtime ${runtime}: ${outcome === "ok" ? "ok" : "SKIPPED"}: ${detail}`);
+  }
+} finally {
+  await runtimeSandbox.stop();
+}
 
 await rm(work, { recursive: true, force: true });
 if (failures > 0) {

@@ -398,7 +398,7 @@ function preflight(allow: string, cors: Record<string, string>): Response {
         ? {
             ...cors,
             "access-control-allow-methods": allow,
-            "access-control-allow-headers": "authorization, content-type",
+            "access-control-allow-headers": "authorization, content-type, user-agent",
             "access-control-max-age": "600",
           }
         : {}),

@@ -1,0 +1,34 @@
+// The runtime smoke test: what every runtime the library packages claim must do, through the
+// published packages only. Plain JavaScript, so that each runtime runs it as it is.
+import { createAppStoreConnectClient, listAlternativeDistributionKeys } from "@asc-kit/core";
+import { createInstallTokenSigner, verifyInstallVerificationToken } from "@asc-kit/install-token";
+import { generateKeyPair, normalizePem, toPublicKeyPem } from "@asc-kit/pem";
+
+/**
+ * Normalizes a PEM, generates a key pair, makes an authenticated list call against the
+ * sandbox, and signs and verifies an install verification token. Resolves to a one-line
+ * summary; rejects with what failed.
+ */
+export async function smoke({ url, keyId, issuerId, privateKey }) {
+  const escaped = privateKey.replace(/\n/g, "\\n");
+  if (normalizePem(escaped) !== normalizePem(privateKey)) throw new Error("normalizePem");
+  const pair = await generateKeyPair();
+  const client = createAppStoreConnectClient({
+    keyId,
+    issuerId,
+    privateKey: escaped,
+    baseUrl: url,
+  });
+  const listed = await listAlternativeDistributionKeys(client);
+  if (listed.error) throw listed.error;
+  const token = await createInstallTokenSigner({
+    privateKey: pair.privateKeyPem,
+    keyId: "SMOKE",
+    appleItemId: "6476788026",
+  }).sign({ bundleId: "com.example.app", downloadType: "download" });
+  const claims = await verifyInstallVerificationToken(
+    token,
+    await toPublicKeyPem(pair.privateKeyPem),
+  );
+  return `listed ${listed.data.length} keys (X-Rate-Limit ${client.rateLimit ? "seen" : "missing"}), install token for ${claims.bid}`;
+}
