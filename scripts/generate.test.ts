@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { generateTypes, hashSpecText } from "./lib/codegen.ts";
+import { generateTypes, hashSpecText } from "../packages/spec/src/codegen.ts";
 import { generatedFile, repoRoot, specFile } from "./lib/paths.ts";
 
 const run = promisify(execFile);

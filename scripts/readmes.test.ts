@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 
 /**
  * Every `ts` block of every README, type-checked as a consumer's module would be: strict,
- * exactOptionalPropertyTypes, nodenext, against the packages' built declarations.
+ * exactOptionalPropertyTypes, nodenext, against the packages' built declarations. A block
+ * marked `ts consumer-project` needs a consumer's generated paths: the spec package's consumer
+ * test checks it, in such a project.
  */
 const root = new URL("..", import.meta.url).pathname;
 

@@ -11,8 +11,8 @@ import {
   parseDocument,
   suggestOperations,
   summaryFor,
-} from "./lib/spec-tools.ts";
-import type { Document } from "./lib/spec-tools.ts";
+} from "../packages/spec/src/spec-tools.ts";
+import type { Document } from "../packages/spec/src/spec-tools.ts";
 
 const run = promisify(execFile);
 const tsx = join(repoRoot, "node_modules/.bin/tsx");

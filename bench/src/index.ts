@@ -15,7 +15,7 @@ import { createTokenProvider } from "@asc-kit/core";
 import { createInstallTokenSigner, signInstallVerificationToken } from "@asc-kit/install-token";
 import { generateKeyPair } from "@asc-kit/pem";
 import { build } from "esbuild";
-import { generateTypes } from "../../scripts/lib/codegen.ts";
+import { generateTypes } from "../../packages/spec/src/codegen.ts";
 import { createListCall } from "./clients.ts";
 import type { ClientName, ListCall, Target } from "./clients.ts";
 import { ensurePeers, peersDir } from "./peers.ts";

@@ -1,10 +1,10 @@
-import { fileURLToPath } from "node:url";
 import { lintFromString, loadConfig } from "@redocly/openapi-core";
+import { shippedFile } from "./format.js";
 
 /** Lints OpenAPI text with the excerpt's Redocly rules; returns the errors, one line each. */
 export async function lintErrors(source: string, absoluteRef: string): Promise<string[]> {
   const config = await loadConfig({
-    configPath: fileURLToPath(new URL("../../spec/redocly.yaml", import.meta.url)),
+    configPath: shippedFile("redocly.yaml"),
   });
   const problems = await lintFromString({ source, absoluteRef, config });
   return problems

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import * as prettier from "prettier";
+import { formatted } from "./format.js";
 import { parse, stringify } from "yaml";
 
 /** A loosely typed OpenAPI document: the tools only move and compare its parts. */
@@ -323,9 +323,8 @@ export function canonicalOrder(document: Document): Document {
 }
 
 /** YAML as the excerpt is kept: prettier-formatted, so a rewrite changes only what changed. */
-export async function serializeDocument(document: Document, filepath: string): Promise<string> {
-  const config = (await prettier.resolveConfig(filepath)) ?? {};
-  return prettier.format(stringify(document, { lineWidth: 0 }), { ...config, filepath });
+export function serializeDocument(document: Document, filepath: string): Promise<string> {
+  return formatted(stringify(document, { lineWidth: 0 }), filepath);
 }
 
 /** One difference between the excerpt and the upstream file. */

@@ -1,0 +1,144 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { generateTypes } from "./codegen.js";
+import { shippedFile } from "./format.js";
+import { lintErrors } from "./lint.js";
+import {
+  UnknownOperationError,
+  addOperations,
+  contentHash,
+  diffDocuments,
+  operationsOf,
+  parseDocument,
+  serializeDocument,
+  unresolvedRefs,
+} from "./spec-tools.js";
+
+/** What a command reports: lines for standard output or error, and the exit code. */
+export interface Outcome {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+const done = (out: string[], err: string[] = [], code = err.length > 0 ? 1 : 0): Outcome => ({
+  code,
+  out,
+  err,
+});
+
+/**
+ * Copies operations (by operationId or `METHOD /path`) and everything they reference from
+ * Apple's description into an excerpt, validates and lints the result, and writes it. A
+ * missing excerpt starts from asc-kit's own, so a consumer's file is a superset of it.
+ */
+export async function addCommand(options: {
+  from: string;
+  spec: string;
+  operations: readonly string[];
+  keepDescriptions?: boolean;
+  /** How the spec file is named in messages. */
+  show?: (file: string) => string;
+  /** What to run next, named in the success message. */
+  next?: string;
+}): Promise<Outcome> {
+  const show = options.show ?? ((file: string) => file);
+  const existing = await readFile(options.spec, "utf8").catch(() => undefined);
+  const excerptText = existing ?? (await readFile(shippedFile("app-store-connect.yaml"), "utf8"));
+  const upstreamText = await readFile(options.from, "utf8");
+  let updated;
+  try {
+    updated = addOperations(
+      parseDocument(excerptText),
+      parseDocument(upstreamText),
+      options.operations,
+      { keepDescriptions: options.keepDescriptions ?? false },
+    );
+  } catch (error) {
+    if (!(error instanceof UnknownOperationError)) throw error;
+    return done([], [error.message]);
+  }
+  const dangling = unresolvedRefs(updated);
+  if (dangling.length > 0) {
+    return done([], [`Not written: references that resolve to nothing: ${dangling.join(", ")}`]);
+  }
+  const text = await serializeDocument(updated, options.spec);
+  const errors = await lintErrors(text, options.spec);
+  if (errors.length > 0) {
+    return done([], [`Not written: the result does not pass the lint:\n  ${errors.join("\n  ")}`]);
+  }
+  const names = options.operations.join(", ");
+  if (text === existing)
+    return done([`${show(options.spec)} already has ${names}; nothing changed.`]);
+  await mkdir(dirname(options.spec), { recursive: true });
+  await writeFile(options.spec, text);
+  const started = existing === undefined ? " (started from asc-kit's own excerpt)" : "";
+  return done([
+    `Added ${names} to ${show(options.spec)}${started}.${options.next ? ` Next: ${options.next}.` : ""}`,
+  ]);
+}
+
+/**
+ * Writes the typed `paths` of an excerpt for openapi-fetch and `@asc-kit/core`, with a
+ * do-not-edit header naming the spec's version and hash; with `check`, writes nothing and
+ * fails when the file is stale.
+ */
+export async function generateCommand(options: {
+  spec: string;
+  out: string;
+  check?: boolean;
+  command: string;
+  show?: (file: string) => string;
+}): Promise<Outcome> {
+  const show = options.show ?? ((file: string) => file);
+  const generated = await generateTypes(await readFile(options.spec, "utf8"), {
+    specLabel: show(options.spec),
+    formatFor: options.out,
+    command: options.command,
+  });
+  const current = await readFile(options.out, "utf8").catch(() => undefined);
+  if (options.check) {
+    if (current === generated.source) {
+      return done([`${show(options.out)} is up to date (spec ${generated.specVersion}).`]);
+    }
+    return done(
+      [],
+      [
+        `${show(options.out)} is ${current === undefined ? "missing" : "stale"}: it does not match what ` +
+          `${show(options.spec)} produces. Run \`${options.command}\` and commit the result.`,
+      ],
+    );
+  }
+  if (current === generated.source) return done([`${show(options.out)} was already up to date.`]);
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFile(options.out, generated.source);
+  return done([
+    `Wrote ${show(options.out)} (spec ${generated.specVersion}, sha256 ${generated.specSha256.slice(0, 12)}).`,
+  ]);
+}
+
+/**
+ * Compares every operation and schema of an excerpt with Apple's description. Exit 1 on drift.
+ * Prints the upstream version and content hash: Apple has changed the file without the version.
+ */
+export async function diffCommand(options: { from: string; spec: string }): Promise<Outcome> {
+  const upstreamBytes = await readFile(options.from);
+  const excerpt = parseDocument(await readFile(options.spec, "utf8"));
+  const upstream = parseDocument(upstreamBytes.toString("utf8"));
+  const out = [
+    `upstream: info.version ${String(upstream.info?.version)}, sha256 ${contentHash(upstreamBytes)}`,
+  ];
+  const drifts = diffDocuments(excerpt, upstream);
+  const checked = `${operationsOf(excerpt).length} operations and ${Object.keys(excerpt.components?.schemas ?? {}).length} schemas`;
+  if (drifts.length === 0) return done([...out, `in sync: ${checked} agree with upstream.`]);
+  const byItem = new Map<string, typeof drifts>();
+  for (const drift of drifts) byItem.set(drift.item, [...(byItem.get(drift.item) ?? []), drift]);
+  for (const [item, found] of byItem) {
+    out.push(`\n${item}`);
+    for (const drift of found) out.push(`  ${drift.kind}: ${drift.detail}`);
+  }
+  out.push(
+    `\ndrift: ${drifts.length} difference${drifts.length === 1 ? "" : "s"} in ${byItem.size} of ${checked}.`,
+  );
+  return done(out, [], 1);
+}
