@@ -7,6 +7,8 @@
  * 3. A consumer outside the workspace installs the tarballs with npm, type-checks a TypeScript
  *    file with moduleResolution nodenext and bundler, runs it against a sandbox on loopback,
  *    and loads the packages from CommonJS through require.
+ * 4. One smoke script in Node.js, Deno, Bun, workerd and headless Chromium (scripts/runtimes).
+ * 5. The release, rehearsed against a local npm registry (scripts/rehearsal.ts).
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -17,6 +19,7 @@ import { build } from "esbuild";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
 import { repoRoot } from "./lib/paths.ts";
+import { rehearseRelease } from "./rehearsal.ts";
 import { checkRuntimes } from "./runtimes/check.ts";
 
 const run = promisify(execFile);
@@ -230,6 +233,10 @@ try {
 } finally {
   await runtimeSandbox.stop();
 }
+
+await rehearseRelease(work, fail).catch((error: unknown) =>
+  fail(`release rehearsal: ${error instanceof Error ? error.message : String(error)}`),
+);
 
 await rm(work, { recursive: true, force: true });
 if (failures > 0) {
