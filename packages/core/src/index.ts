@@ -39,3 +39,20 @@ export {
 } from "./token.js";
 export type { TokenProvider, TokenProviderOptions } from "./token.js";
 export { toResult, unwrap } from "./outcome.js";
+export {
+  createAlternativeDistributionPackage,
+  getAlternativeDistributionPackage,
+  getAlternativeDistributionPackageDelta,
+  getAlternativeDistributionPackageVariant,
+  getAlternativeDistributionPackageVersion,
+  getAppStoreVersionAlternativeDistributionPackage,
+  listAlternativeDistributionPackageVersions,
+} from "./packages.js";
+export type {
+  AlternativeDistributionPackage,
+  AlternativeDistributionPackageDelta,
+  AlternativeDistributionPackageResponse,
+  AlternativeDistributionPackageVariant,
+  AlternativeDistributionPackageVersion,
+  AlternativeDistributionPackageVersionContents,
+} from "./packages.js";

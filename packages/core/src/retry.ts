@@ -181,7 +181,8 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     // What was read is all there is: say so, so that openapi-fetch reads it with json().
     whole.headers.set("content-length", String(bytes.byteLength));
     Object.defineProperties(whole, {
-      url: { value: response.url },
+      // A fetch of one's own (a mock, a handler) may leave url empty: it answered this request.
+      url: { value: response.url || request.url },
       redirected: { value: response.redirected },
       json: { value: () => parseJson(bytes, request, response.status) },
     });

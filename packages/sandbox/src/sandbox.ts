@@ -5,13 +5,15 @@ import { appRoutes } from "./resources/apps.js";
 import type { ResourceContext, ResourceFamily, SandboxStats } from "./resources/context.js";
 import { domainRoutes } from "./resources/domains.js";
 import { keyRoutes } from "./resources/keys.js";
+import { packageRoutes } from "./resources/packages.js";
 import { Router } from "./router.js";
 import type { RouteResult } from "./router.js";
-import { defaultApps, freshData, serializedSaves } from "./state.js";
+import { defaultAppStoreVersions, defaultApps, freshData, serializedSaves } from "./state.js";
 import type {
   RegisteredApiKey,
   SandboxData,
   SandboxStorage,
+  StoredAppStoreVersion,
   StoredDistributionKey,
   StoredDomain,
 } from "./state.js";
@@ -97,6 +99,8 @@ export interface SandboxHandler {
   keys(): StoredDistributionKey[];
   /** A copy of the registered domains. */
   domains(): StoredDomain[];
+  /** A copy of the App Store versions: `<app>-1.0` may get a package, `<app>-1.1` may not. */
+  appStoreVersions(): StoredAppStoreVersion[];
   /** Resolves once every save under way has finished. */
   flush(): Promise<void>;
 }
@@ -108,7 +112,7 @@ export type Outcome =
   | { kind: "truncated"; response: Response };
 
 /** The resource families the sandbox serves; a new family is one more module here. */
-const families: readonly ResourceFamily[] = [keyRoutes, domainRoutes, appRoutes];
+const families: readonly ResourceFamily[] = [keyRoutes, domainRoutes, appRoutes, packageRoutes];
 
 const maximumBodyBytes = 64 * 1024;
 
@@ -148,6 +152,8 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   for (const apiKey of options.apiKeys ?? []) {
     if (!data.apiKeys.some((known) => known.keyId === apiKey.keyId)) data.apiKeys.push(apiKey);
   }
+  // Files written before packages existed have no App Store versions: give their apps some.
+  data.appStoreVersions ??= defaultAppStoreVersions(data.apps);
   const save = storage ? serializedSaves(() => storage.save(structuredClone(data))) : undefined;
   await save?.();
 
@@ -317,6 +323,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       },
       keys: () => data.keys.map((key) => ({ ...key })),
       domains: () => (data.domains ?? []).map((domain) => ({ ...domain })),
+      appStoreVersions: () => (data.appStoreVersions ?? []).map((version) => ({ ...version })),
       flush: () => (save ? save() : Promise.resolve()),
     },
   };

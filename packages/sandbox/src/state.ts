@@ -26,6 +26,40 @@ export interface StoredDomain {
   createdDate: string;
 }
 
+/** An App Store version; only approved ones may get an alternative distribution package. */
+export interface StoredAppStoreVersion {
+  id: string;
+  appId: string;
+  versionString: string;
+  /** Apple's `appVersionState`, e.g. `READY_FOR_DISTRIBUTION` or `PREPARE_FOR_SUBMISSION`. */
+  state: string;
+}
+
+/** An alternative distribution package, one per App Store version. */
+export interface StoredPackage {
+  id: string;
+  appStoreVersionId: string;
+  sourceFileChecksum: string;
+}
+
+/** A version of a package: `COMPLETED` is the one to distribute, `REPLACED` superseded. */
+export interface StoredPackageVersion {
+  id: string;
+  packageId: string;
+  version: string;
+  state: "COMPLETED" | "REPLACED";
+  fileChecksum: string;
+}
+
+/** A variant (a whole app for a device class) or a delta (an update from an earlier version). */
+export interface StoredPackageAsset {
+  id: string;
+  packageVersionId: string;
+  kind: "variant" | "delta";
+  keyBlob: string;
+  fileChecksum: string;
+}
+
 /** Everything the sandbox keeps: what a {@link SandboxStorage} loads and saves. */
 export interface SandboxData {
   apiKeys: RegisteredApiKey[];
@@ -35,6 +69,11 @@ export interface SandboxData {
   keys: StoredDistributionKey[];
   /** Absent in files written before domains existed. */
   domains?: StoredDomain[];
+  /** Absent in files written before packages existed. */
+  appStoreVersions?: StoredAppStoreVersion[];
+  packages?: StoredPackage[];
+  packageVersions?: StoredPackageVersion[];
+  packageAssets?: StoredPackageAsset[];
 }
 
 /**
@@ -50,6 +89,17 @@ export interface SandboxStorage {
 export const defaultApps = ["6476788026", "6476788027", "6476788028"];
 
 /** A new state with a fresh admin team key. */
+/**
+ * Each app's App Store versions: `<app>-1.0` approved (`READY_FOR_DISTRIBUTION`), so it may get
+ * a package, and `<app>-1.1` still being prepared, which is refused one.
+ */
+export function defaultAppStoreVersions(apps: readonly string[]): StoredAppStoreVersion[] {
+  return apps.flatMap((appId) => [
+    { id: `${appId}-1.0`, appId, versionString: "1.0", state: "READY_FOR_DISTRIBUTION" },
+    { id: `${appId}-1.1`, appId, versionString: "1.1", state: "PREPARE_FOR_SUBMISSION" },
+  ]);
+}
+
 export async function freshData(apps: readonly string[] = defaultApps): Promise<SandboxData> {
   const { privateKeyPem, publicKeyPem } = await generateKeyPair();
   return {
@@ -58,6 +108,7 @@ export async function freshData(apps: readonly string[] = defaultApps): Promise<
     apps: [...apps],
     keys: [],
     domains: [],
+    appStoreVersions: defaultAppStoreVersions(apps),
   };
 }
 

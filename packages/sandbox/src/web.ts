@@ -14,6 +14,7 @@ export type {
   RegisteredApiKey,
   SandboxData,
   SandboxStorage,
+  StoredAppStoreVersion,
   StoredDistributionKey,
   StoredDomain,
 } from "./state.js";

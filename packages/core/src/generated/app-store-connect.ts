@@ -3,7 +3,7 @@
  * change the spec, then run `pnpm generate`.
  *
  * Spec version: 4.4.1
- * Spec SHA-256: 9f30c790fc56557f9eec3f23bdda2cc55e89b38e75dbcf800653fe43d0dec30f
+ * Spec SHA-256: 37121939cd6a7762e04e25191d12cb41db5c2e69d3b3241c9e501d005bdc0f98
  */
 
 export interface paths {
@@ -79,6 +79,251 @@ export interface paths {
     post?: never;
     /** Remove an alternative distribution key. */
     delete: operations["alternativeDistributionKeys_deleteInstance"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackageDeltas/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** Read an alternative distribution package delta. */
+    get: operations["alternativeDistributionPackageDeltas_getInstance"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackageVariants/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** Read an alternative distribution package variant. */
+    get: operations["alternativeDistributionPackageVariants_getInstance"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackageVersions/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** Read an alternative distribution package version. */
+    get: operations["alternativeDistributionPackageVersions_getInstance"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackageVersions/{id}/deltas": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/alternativeDistributionPackageVersions/{id}/deltas */
+    get: operations["alternativeDistributionPackageVersions_deltas_getToManyRelated"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackageVersions/{id}/relationships/deltas": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/alternativeDistributionPackageVersions/{id}/relationships/deltas */
+    get: operations["alternativeDistributionPackageVersions_deltas_getToManyRelationship"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackageVersions/{id}/relationships/variants": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/alternativeDistributionPackageVersions/{id}/relationships/variants */
+    get: operations["alternativeDistributionPackageVersions_variants_getToManyRelationship"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackageVersions/{id}/variants": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/alternativeDistributionPackageVersions/{id}/variants */
+    get: operations["alternativeDistributionPackageVersions_variants_getToManyRelated"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackages": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create an alternative distribution package. */
+    post: operations["alternativeDistributionPackages_createInstance"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackages/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** Read an alternative distribution package. */
+    get: operations["alternativeDistributionPackages_getInstance"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackages/{id}/relationships/versions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/alternativeDistributionPackages/{id}/relationships/versions */
+    get: operations["alternativeDistributionPackages_versions_getToManyRelationship"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/alternativeDistributionPackages/{id}/versions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/alternativeDistributionPackages/{id}/versions */
+    get: operations["alternativeDistributionPackages_versions_getToManyRelated"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/appStoreVersions/{id}/alternativeDistributionPackage": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/appStoreVersions/{id}/alternativeDistributionPackage */
+    get: operations["appStoreVersions_alternativeDistributionPackage_getToOneRelated"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/appStoreVersions/{id}/relationships/alternativeDistributionPackage": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/appStoreVersions/{id}/relationships/alternativeDistributionPackage */
+    get: operations["appStoreVersions_alternativeDistributionPackage_getToOneRelationship"];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -217,6 +462,202 @@ export interface components {
       links: components["schemas"]["PagedDocumentLinks"];
       meta?: components["schemas"]["PagingInformation"];
     };
+    /** AlternativeDistributionPackage */
+    AlternativeDistributionPackage: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: "alternativeDistributionPackages";
+      id: string;
+      attributes?: {
+        sourceFileChecksum?: components["schemas"]["Checksums"];
+      };
+      relationships?: {
+        versions?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "alternativeDistributionPackageVersions";
+            id: string;
+          }[];
+        };
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** AlternativeDistributionPackageCreateRequest */
+    AlternativeDistributionPackageCreateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "alternativeDistributionPackages";
+        relationships: {
+          appStoreVersion: {
+            data: {
+              /** @enum {string} */
+              type: "appStoreVersions";
+              id: string;
+            };
+          };
+        };
+      };
+    };
+    /** AlternativeDistributionPackageDelta */
+    AlternativeDistributionPackageDelta: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: "alternativeDistributionPackageDeltas";
+      id: string;
+      attributes?: {
+        /** Format: uri */
+        url?: string;
+        /** Format: date-time */
+        urlExpirationDate?: string;
+        alternativeDistributionKeyBlob?: string;
+        fileChecksum?: string;
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** AlternativeDistributionPackageDeltaResponse */
+    AlternativeDistributionPackageDeltaResponse: {
+      data: components["schemas"]["AlternativeDistributionPackageDelta"];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** AlternativeDistributionPackageDeltasResponse */
+    AlternativeDistributionPackageDeltasResponse: {
+      data: components["schemas"]["AlternativeDistributionPackageDelta"][];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
+    /** AlternativeDistributionPackageResponse */
+    AlternativeDistributionPackageResponse: {
+      data: components["schemas"]["AlternativeDistributionPackage"];
+      included?: components["schemas"]["AlternativeDistributionPackageVersion"][];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** AlternativeDistributionPackageVariant */
+    AlternativeDistributionPackageVariant: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: "alternativeDistributionPackageVariants";
+      id: string;
+      attributes?: {
+        /** Format: uri */
+        url?: string;
+        /** Format: date-time */
+        urlExpirationDate?: string;
+        alternativeDistributionKeyBlob?: string;
+        fileChecksum?: string;
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** AlternativeDistributionPackageVariantResponse */
+    AlternativeDistributionPackageVariantResponse: {
+      data: components["schemas"]["AlternativeDistributionPackageVariant"];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** AlternativeDistributionPackageVariantsResponse */
+    AlternativeDistributionPackageVariantsResponse: {
+      data: components["schemas"]["AlternativeDistributionPackageVariant"][];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
+    /** AlternativeDistributionPackageVersion */
+    AlternativeDistributionPackageVersion: {
+      /** @enum {string} */
+      type: "alternativeDistributionPackageVersions";
+      id: string;
+      attributes?: {
+        /** Format: uri */
+        url?: string;
+        /** Format: date-time */
+        urlExpirationDate?: string;
+        version?: string;
+        fileChecksum?: string;
+        /** @enum {string} */
+        state?: "COMPLETED" | "REPLACED";
+      };
+      relationships?: {
+        variants?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "alternativeDistributionPackageVariants";
+            id: string;
+          }[];
+        };
+        deltas?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "alternativeDistributionPackageDeltas";
+            id: string;
+          }[];
+        };
+        alternativeDistributionPackage?: {
+          data?: {
+            /** @enum {string} */
+            type: "alternativeDistributionPackages";
+            id: string;
+          };
+        };
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    AlternativeDistributionPackageVersionDeltasLinkagesResponse: {
+      data: {
+        /** @enum {string} */
+        type: "alternativeDistributionPackageDeltas";
+        id: string;
+      }[];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
+    /** AlternativeDistributionPackageVersionResponse */
+    AlternativeDistributionPackageVersionResponse: {
+      data: components["schemas"]["AlternativeDistributionPackageVersion"];
+      included?: (
+        | components["schemas"]["AlternativeDistributionPackageDelta"]
+        | components["schemas"]["AlternativeDistributionPackageVariant"]
+        | components["schemas"]["AlternativeDistributionPackage"]
+      )[];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    AlternativeDistributionPackageVersionVariantsLinkagesResponse: {
+      data: {
+        /** @enum {string} */
+        type: "alternativeDistributionPackageVariants";
+        id: string;
+      }[];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
+    AlternativeDistributionPackageVersionsLinkagesResponse: {
+      data: {
+        /** @enum {string} */
+        type: "alternativeDistributionPackageVersions";
+        id: string;
+      }[];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
+    /** AlternativeDistributionPackageVersionsResponse */
+    AlternativeDistributionPackageVersionsResponse: {
+      data: components["schemas"]["AlternativeDistributionPackageVersion"][];
+      included?: (
+        | components["schemas"]["AlternativeDistributionPackageDelta"]
+        | components["schemas"]["AlternativeDistributionPackageVariant"]
+        | components["schemas"]["AlternativeDistributionPackage"]
+      )[];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
     /** @description The type and id of the key that belongs to an app. */
     AppAlternativeDistributionKeyLinkageResponse: {
       data: {
@@ -225,6 +666,27 @@ export interface components {
         id: string;
       };
       links: components["schemas"]["DocumentLinks"];
+    };
+    AppStoreVersionAlternativeDistributionPackageLinkageResponse: {
+      data: {
+        /** @enum {string} */
+        type: "alternativeDistributionPackages";
+        id: string;
+      };
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** @enum {string} */
+    ChecksumAlgorithm: "MD5" | "SHA_256";
+    Checksums: {
+      file?: {
+        hash?: string;
+        algorithm?: components["schemas"]["ChecksumAlgorithm"];
+      };
+      composite?: {
+        hash?: string;
+        /** @enum {string} */
+        algorithm?: "MD5";
+      };
     };
     DocumentLinks: {
       /** Format: uri-reference */
@@ -281,6 +743,12 @@ export interface components {
         limit: number;
         nextCursor?: string;
       };
+    };
+    RelationshipLinks: {
+      /** Format: uri-reference */
+      self?: string;
+      /** Format: uri-reference */
+      related?: string;
     };
     ResourceLinks: {
       /** Format: uri-reference */
@@ -835,6 +1303,984 @@ export interface operations {
         };
       };
       /** @description The key's hourly request budget is spent. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackageDeltas_getInstance: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionPackageDeltas]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageDeltaResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackageVariants_getInstance: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionPackageVariants]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageVariantResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackageVersions_getInstance: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionPackageVersions]"?: (
+          | "url"
+          | "urlExpirationDate"
+          | "version"
+          | "fileChecksum"
+          | "state"
+          | "variants"
+          | "deltas"
+          | "alternativeDistributionPackage"
+        )[];
+        "fields[alternativeDistributionPackageVariants]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+        "fields[alternativeDistributionPackageDeltas]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+        "fields[alternativeDistributionPackages]"?: ("sourceFileChecksum" | "versions")[];
+        include?: ("variants" | "deltas" | "alternativeDistributionPackage")[];
+        "limit[deltas]"?: number;
+        "limit[variants]"?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageVersionResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackageVersions_deltas_getToManyRelated: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionPackageDeltas]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageDeltasResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackageVersions_deltas_getToManyRelationship: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageVersionDeltasLinkagesResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackageVersions_variants_getToManyRelationship: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageVersionVariantsLinkagesResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackageVersions_variants_getToManyRelated: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionPackageVariants]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageVariantsResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackages_createInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AlternativeDistributionPackageCreateRequest"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackages_getInstance: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionPackages]"?: ("sourceFileChecksum" | "versions")[];
+        "fields[alternativeDistributionPackageVersions]"?: (
+          | "url"
+          | "urlExpirationDate"
+          | "version"
+          | "fileChecksum"
+          | "state"
+          | "variants"
+          | "deltas"
+          | "alternativeDistributionPackage"
+        )[];
+        include?: "versions"[];
+        "limit[versions]"?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackages_versions_getToManyRelationship: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageVersionsLinkagesResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  alternativeDistributionPackages_versions_getToManyRelated: {
+    parameters: {
+      query?: {
+        "filter[state]"?: ("COMPLETED" | "REPLACED")[];
+        "fields[alternativeDistributionPackageVersions]"?: (
+          | "url"
+          | "urlExpirationDate"
+          | "version"
+          | "fileChecksum"
+          | "state"
+          | "variants"
+          | "deltas"
+          | "alternativeDistributionPackage"
+        )[];
+        "fields[alternativeDistributionPackageVariants]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+        "fields[alternativeDistributionPackageDeltas]"?: (
+          "url" | "urlExpirationDate" | "alternativeDistributionKeyBlob" | "fileChecksum"
+        )[];
+        "fields[alternativeDistributionPackages]"?: ("sourceFileChecksum" | "versions")[];
+        limit?: number;
+        include?: ("variants" | "deltas" | "alternativeDistributionPackage")[];
+        "limit[variants]"?: number;
+        "limit[deltas]"?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageVersionsResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  appStoreVersions_alternativeDistributionPackage_getToOneRelated: {
+    parameters: {
+      query?: {
+        "fields[alternativeDistributionPackages]"?: ("sourceFileChecksum" | "versions")[];
+        "fields[alternativeDistributionPackageVersions]"?: (
+          | "url"
+          | "urlExpirationDate"
+          | "version"
+          | "fileChecksum"
+          | "state"
+          | "variants"
+          | "deltas"
+          | "alternativeDistributionPackage"
+        )[];
+        include?: "versions"[];
+        "limit[versions]"?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AlternativeDistributionPackageResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  appStoreVersions_alternativeDistributionPackage_getToOneRelationship: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AppStoreVersionAlternativeDistributionPackageLinkageResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
       429: {
         headers: {
           [name: string]: unknown;

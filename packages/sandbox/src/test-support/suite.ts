@@ -480,4 +480,95 @@ export function sandboxSuite(open: Opener): void {
       expect(sandbox.stats).toMatchObject({ creates: 2, deletes: 1 });
     });
   });
+
+  describe("alternative distribution packages", () => {
+    it("creates one package per approved App Store version, and serves its versions, variants and deltas", async () => {
+      const { sandbox, call } = await start();
+      const body = (id: string) => ({
+        data: {
+          type: "alternativeDistributionPackages",
+          relationships: { appStoreVersion: { data: { type: "appStoreVersions", id } } },
+        },
+      });
+      const path = "/v1/alternativeDistributionPackages";
+      const created = await call("POST", path, body("6476788026-1.0"));
+      expect(created.status).toBe(201);
+      const id = created.json?.data.id as string;
+      expect((await call("POST", path, body("6476788026-1.0"))).json?.errors[0].code).toBe(
+        "ENTITY_ERROR.ALREADY_EXISTS",
+      );
+      const notApproved = await call("POST", path, body("6476788026-1.1"));
+      expect(notApproved.status).toBe(422);
+      expect(notApproved.json?.errors[0].detail).toMatch(/PREPARE_FOR_SUBMISSION/);
+      expect((await call("POST", path, body("no-such-version"))).status).toBe(422);
+      expect(sandbox.stats.creates).toBe(1);
+
+      expect(
+        (await call("GET", `${path}/${id}`)).json?.data.attributes.sourceFileChecksum.file
+          .algorithm,
+      ).toBe("SHA_256");
+      const byVersion = await call(
+        "GET",
+        "/v1/appStoreVersions/6476788026-1.0/alternativeDistributionPackage",
+      );
+      expect(byVersion.json?.data.id).toBe(id);
+      expect(
+        (
+          await call(
+            "GET",
+            "/v1/appStoreVersions/6476788026-1.0/relationships/alternativeDistributionPackage",
+          )
+        ).json?.data,
+      ).toEqual({ type: "alternativeDistributionPackages", id });
+      expect(
+        (await call("GET", "/v1/appStoreVersions/6476788026-1.1/alternativeDistributionPackage"))
+          .status,
+      ).toBe(404);
+
+      const completed = await call("GET", `${path}/${id}/versions?filter[state]=COMPLETED`);
+      expect(completed.json?.data).toHaveLength(1);
+      expect(
+        (await call("GET", `${path}/${id}/versions?filter[state]=REPLACED`)).json?.data,
+      ).toEqual([]);
+      expect((await call("GET", `${path}/${id}/versions?filter[state]=DONE`)).status).toBe(400);
+      expect((await call("GET", `${path}/${id}/relationships/versions`)).json?.data).toHaveLength(
+        1,
+      );
+      const versionId = completed.json?.data[0].id as string;
+      const version = await call("GET", `/v1/alternativeDistributionPackageVersions/${versionId}`);
+      expect(version.json?.data.attributes).toMatchObject({ state: "COMPLETED", version: "1.0" });
+      expect(version.json?.data.attributes.url).toMatch(
+        /alternative-distribution-package\.zip\?accessKey=\d+_/,
+      );
+
+      const variants = await call(
+        "GET",
+        `/v1/alternativeDistributionPackageVersions/${versionId}/variants`,
+      );
+      expect(variants.json?.data).toHaveLength(2);
+      const variant = variants.json?.data[0];
+      expect(variant.attributes.alternativeDistributionKeyBlob).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expect(Date.parse(variant.attributes.urlExpirationDate)).toBeGreaterThan(Date.now());
+      expect(
+        (await call("GET", `/v1/alternativeDistributionPackageVariants/${variant.id}`)).json?.data
+          .id,
+      ).toBe(variant.id);
+      expect(
+        (await call("GET", `/v1/alternativeDistributionPackageDeltas/${variant.id}`)).status,
+      ).toBe(404);
+      expect(
+        (await call("GET", `/v1/alternativeDistributionPackageVersions/${versionId}/deltas`)).json
+          ?.data,
+      ).toEqual([]);
+      expect(
+        (
+          await call(
+            "GET",
+            `/v1/alternativeDistributionPackageVersions/${versionId}/relationships/variants`,
+          )
+        ).json?.data,
+      ).toHaveLength(2);
+      expect((await call("GET", `${path}/no-such-package`)).status).toBe(404);
+    });
+  });
 }

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import {
+  createAlternativeDistributionPackage,
+  createAppStoreConnectClient,
+  getAlternativeDistributionPackageVersion,
+  listAlternativeDistributionPackageVersions,
+} from "./index.js";
+import type { RequestFetch } from "./index.js";
+
+const base = "https://api.example.test";
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const packageBody = {
+  data: { type: "alternativeDistributionPackages", id: "p1" },
+  links: { self: `${base}/v1/alternativeDistributionPackages/p1` },
+};
+
+function clientWith(fetch: RequestFetch) {
+  const seen: string[] = [];
+  const client = createAppStoreConnectClient({
+    token: "a.b.c",
+    baseUrl: base,
+    retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    fetch: async (request, init) => {
+      const url = new URL(request.url);
+      seen.push(`${request.method} ${url.pathname}${decodeURIComponent(url.search)}`);
+      return fetch(request, init);
+    },
+  });
+  return { client, seen };
+}
+
+describe("alternative distribution packages", () => {
+  it("reads the version's package back after a create whose answer was lost", async () => {
+    const { client, seen } = clientWith(async (request) => {
+      if (request.method === "POST") throw new TypeError("fetch failed");
+      return json(200, packageBody);
+    });
+    const created = await createAlternativeDistributionPackage(client, { appStoreVersionId: "v1" });
+    expect(created.data?.data.id).toBe("p1");
+    expect(seen).toEqual([
+      "POST /v1/alternativeDistributionPackages",
+      "GET /v1/appStoreVersions/v1/alternativeDistributionPackage",
+    ]);
+  });
+
+  it("lists the COMPLETED versions by default, and every state on request", async () => {
+    const { client, seen } = clientWith(async (request) =>
+      json(200, { data: [], links: { self: request.url } }),
+    );
+    await listAlternativeDistributionPackageVersions(client, "p1");
+    await listAlternativeDistributionPackageVersions(client, "p1", { state: "any" });
+    expect(seen).toEqual([
+      "GET /v1/alternativeDistributionPackages/p1/versions?limit=200&filter[state]=COMPLETED",
+      "GET /v1/alternativeDistributionPackages/p1/versions?limit=200",
+    ]);
+    await expect(
+      listAlternativeDistributionPackageVersions(client, "p1", { state: "DONE" as "any" }),
+    ).rejects.toThrow(TypeError);
+    await expect(listAlternativeDistributionPackageVersions(client, "..")).rejects.toThrow(
+      TypeError,
+    );
+  });
+
+  it("reads a version with every variant and delta, past the first page", async () => {
+    const variant = (id: string) => ({ type: "alternativeDistributionPackageVariants", id });
+    const { client } = clientWith(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/variants")) {
+        const second = url.searchParams.get("cursor") === "2";
+        return json(200, {
+          data: [variant(second ? "b" : "a")],
+          links: { self: url.href, ...(second ? {} : { next: `${url.pathname}?cursor=2` }) },
+        });
+      }
+      if (url.pathname.endsWith("/deltas"))
+        return json(200, { data: [], links: { self: url.href } });
+      return json(200, {
+        data: { type: "alternativeDistributionPackageVersions", id: "v1" },
+        links: { self: url.href },
+      });
+    });
+    const { data, error } = await getAlternativeDistributionPackageVersion(client, "v1");
+    expect(error?.message).toBeUndefined();
+    expect(data?.version.id).toBe("v1");
+    expect(data?.variants.map((item) => item.id)).toEqual(["a", "b"]);
+    expect(data?.deltas).toEqual([]);
+  });
+});
