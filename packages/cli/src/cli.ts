@@ -4,6 +4,7 @@ import { Command, CommanderError, Help, Option } from "commander";
 import { registerDomains } from "./commands/domains.js";
 import { registerInstallToken } from "./commands/install-token.js";
 import { registerKeys } from "./commands/keys.js";
+import { registerPackages } from "./commands/packages.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerToken } from "./commands/token.js";
 import { createContext } from "./context.js";
@@ -83,6 +84,7 @@ export function buildProgram(io: Io): Command {
   registerKeys(program, context);
   registerToken(program, context);
   registerDomains(program, context);
+  registerPackages(program, context);
   registerInstallToken(program, context);
   registerSandbox(program, context);
   program

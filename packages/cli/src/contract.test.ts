@@ -333,4 +333,31 @@ describe("what users asked for", () => {
       child.kill("SIGTERM");
     }
   });
+
+  it("packages: create for an approved version, find it, list its versions, show one", async () => {
+    const version = "6476788026-1.0";
+    const created = await cli(["--json", "packages", "create", "--app-store-version", version]);
+    expect(created.code).toBe(0);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    const again = await cli(["packages", "create", "--app-store-version", version]);
+    expect(again.code).toBe(5);
+    const unapproved = await cli(["packages", "create", "--app-store-version", "6476788026-1.1"]);
+    expect(unapproved.code).toBe(8);
+    expect(unapproved.stderr).toMatch(/PREPARE_FOR_SUBMISSION/);
+    const found = await cli(["packages", "get", "--app-store-version", version]);
+    expect(found.stdout).toMatch(
+      new RegExp(`^id: +${id}\nsourceFileChecksum: SHA_256 [0-9a-f]+\n$`),
+    );
+    expect((await cli(["packages", "get"])).code).toBe(2);
+    const versions = JSON.parse(
+      (await cli(["--json", "packages", "versions", id])).stdout,
+    ) as Array<{
+      id: string;
+    }>;
+    expect(versions).toHaveLength(1);
+    const shown = await cli(["packages", "version", versions[0]!.id]);
+    expect(shown.stdout).toMatch(/^ID +VERSION +STATE +URL EXPIRES\n\S+ +1\.0 +COMPLETED +\d{4}-/);
+    expect(shown.stdout.match(/^variant /gm)).toHaveLength(2);
+    expect((await cli(["packages", "versions", id, "--state", "DONE"])).code).toBe(2);
+  });
 });

@@ -1,0 +1,117 @@
+import {
+  createAlternativeDistributionPackage,
+  getAlternativeDistributionPackage,
+  getAlternativeDistributionPackageVersion,
+  getAppStoreVersionAlternativeDistributionPackage,
+  listAlternativeDistributionPackageVersions,
+} from "@asc-kit/core";
+import type { AlternativeDistributionPackageVersion } from "@asc-kit/core";
+import { Option } from "commander";
+import type { Command } from "commander";
+import type { Context } from "../context.js";
+import { table } from "../output.js";
+import { usageError } from "../report.js";
+import { unwrap } from "./shared.js";
+
+/** `asc-kit packages …`: alternative distribution packages. */
+export function registerPackages(program: Command, context: Context): void {
+  const { out } = context;
+  const packages = program
+    .command("packages")
+    .description("alternative distribution packages of approved App Store versions");
+
+  packages
+    .command("create")
+    .description("create the package of an approved App Store version")
+    .requiredOption("--app-store-version <id>", "the App Store version's id")
+    .action(async (options: { appStoreVersion: string }) => {
+      const created = unwrap(
+        await createAlternativeDistributionPackage(await context.client(), {
+          appStoreVersionId: options.appStoreVersion,
+        }),
+      ).data;
+      out(
+        `Created package ${created.id} for App Store version ${options.appStoreVersion}.\n`,
+        created,
+      );
+    });
+
+  packages
+    .command("get")
+    .description("show a package, by id or by its App Store version")
+    .argument("[id]", "the package's id")
+    .option("--app-store-version <id>", "instead: the App Store version whose package to show")
+    .action(async (id: string | undefined, options: { appStoreVersion?: string }) => {
+      if ((id === undefined) === (options.appStoreVersion === undefined)) {
+        throw usageError("Give a package id, or --app-store-version <id>: one of the two.");
+      }
+      const client = await context.client();
+      const found = options.appStoreVersion
+        ? await getAppStoreVersionAlternativeDistributionPackage(client, options.appStoreVersion)
+        : await getAlternativeDistributionPackage(client, id!);
+      const item = unwrap(found).data;
+      const checksum = item.attributes?.sourceFileChecksum?.file;
+      out(
+        `id:                 ${item.id}\nsourceFileChecksum: ${checksum ? `${checksum.algorithm ?? "?"} ${checksum.hash ?? "?"}` : "none"}\n`,
+        item,
+      );
+    });
+
+  packages
+    .command("versions")
+    .description("list a package's versions (the COMPLETED one by default)")
+    .argument("<packageId>")
+    .addOption(
+      new Option("--state <state>", "which versions")
+        .choices(["COMPLETED", "REPLACED", "any"])
+        .default("COMPLETED"),
+    )
+    .action(async (packageId: string, options: { state: "COMPLETED" | "REPLACED" | "any" }) => {
+      const list = unwrap(
+        await listAlternativeDistributionPackageVersions(await context.client(), packageId, {
+          state: options.state,
+        }),
+      );
+      out(
+        list.length === 0
+          ? "No versions.\n"
+          : table(["ID", "VERSION", "STATE", "URL EXPIRES"], list.map(versionRow)),
+        list,
+      );
+    });
+
+  packages
+    .command("version")
+    .description("show a package version with every variant and delta, and their URLs")
+    .argument("<versionId>")
+    .action(async (versionId: string) => {
+      const contents = unwrap(
+        await getAlternativeDistributionPackageVersion(await context.client(), versionId),
+      );
+      const rows = [
+        ...contents.variants.map((variant) => ["variant", variant.id, expiry(variant)]),
+        ...contents.deltas.map((delta) => ["delta", delta.id, expiry(delta)]),
+      ];
+      out(
+        `${table(["ID", "VERSION", "STATE", "URL EXPIRES"], [versionRow(contents.version)])}\n${
+          rows.length === 0
+            ? "No variants or deltas yet.\n"
+            : table(["KIND", "ID", "URL EXPIRES"], rows)
+        }`,
+        contents,
+      );
+    });
+}
+
+function versionRow(version: AlternativeDistributionPackageVersion): string[] {
+  return [
+    version.id,
+    version.attributes?.version ?? "",
+    version.attributes?.state ?? "",
+    expiry(version),
+  ];
+}
+
+function expiry(item: { attributes?: { urlExpirationDate?: string } }): string {
+  return item.attributes?.urlExpirationDate ?? "";
+}
