@@ -352,6 +352,9 @@ describe("asc-kit demo", () => {
       /verified with the public key App Store Connect returns: bid=com\.example\.marketplace\.app/,
     );
     expect(stdout).toMatch(
+      /version: 1\.0 COMPLETED, 2 variants, 0 deltas, URLs valid until \d{4}-/,
+    );
+    expect(stdout).toMatch(
       /Done\. \d+ requests on 1 API token, 1 install verification token signed/,
     );
   });

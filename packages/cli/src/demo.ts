@@ -1,6 +1,9 @@
 import {
   addAlternativeDistributionKey,
+  createAlternativeDistributionPackage,
   createAppStoreConnectClient,
+  getAlternativeDistributionPackageVersion,
+  listAlternativeDistributionPackageVersions,
   getAlternativeDistributionKey,
   paginate,
   removeAlternativeDistributionKey,
@@ -102,6 +105,23 @@ export async function runDemo(io: Io): Promise<void> {
       note(`${colors.red(error.code)}: ${error.message}`);
       note(`requests sent: ${sandbox.stats.requests - requestsBefore}`);
     }
+
+    say(`Create the alternative distribution package of app ${demoApp}'s approved version`);
+    const appStoreVersionId = `${demoApp}-1.0`;
+    const created = await createAlternativeDistributionPackage(client, { appStoreVersionId });
+    if (created.error) fail(created.error.message);
+    const versions = await listAlternativeDistributionPackageVersions(
+      client,
+      created.data!.data.id,
+    );
+    const current = versions.data?.[0];
+    if (!current) fail("the package has no COMPLETED version");
+    const contents = await getAlternativeDistributionPackageVersion(client, current!.id);
+    if (contents.error) fail(contents.error.message);
+    note(`package: ${created.data!.data.id} for App Store version ${appStoreVersionId}`);
+    note(
+      `version: ${current!.attributes?.version} ${current!.attributes?.state}, ${contents.data!.variants.length} variants, ${contents.data!.deltas.length} deltas, URLs valid until ${current!.attributes?.urlExpirationDate}`,
+    );
 
     say("Sign an install verification token with the uploaded key, and verify it");
     const signer = createInstallTokenSigner({
