@@ -56,3 +56,5 @@ export type {
   AlternativeDistributionPackageVersion,
   AlternativeDistributionPackageVersionContents,
 } from "./packages.js";
+export { PackageError, maxManifestBytes, parsePackageManifest, verifiedAsset } from "./manifest.js";
+export type { ChunkHashes, ManifestAsset, PackageManifest } from "./manifest.js";
