@@ -5,7 +5,8 @@ import { appRoutes } from "./resources/apps.js";
 import type { ResourceContext, ResourceFamily, SandboxStats } from "./resources/context.js";
 import { domainRoutes } from "./resources/domains.js";
 import { keyRoutes } from "./resources/keys.js";
-import { packageRoutes } from "./resources/packages.js";
+import { keyBlob, packageRoutes } from "./resources/packages.js";
+import { assetServer } from "./assets.js";
 import { Router } from "./router.js";
 import type { RouteResult } from "./router.js";
 import { defaultAppStoreVersions, defaultApps, freshData, serializedSaves } from "./state.js";
@@ -18,7 +19,10 @@ import type {
   StoredDomain,
 } from "./state.js";
 
-/** A failure the sandbox can inject. `reset-*` drop the connection; `slow` waits `slowMs`. */
+/**
+ * A failure the sandbox can inject. `reset-*` drop the connection; `slow` waits `slowMs`;
+ * `truncated` cuts the body off half-way; `corrupt` flips a byte in the middle of an asset.
+ */
 export type FaultKind =
   | "500"
   | "502"
@@ -29,7 +33,8 @@ export type FaultKind =
   | "truncated"
   | "reset-before"
   | "reset-after"
-  | "slow";
+  | "slow"
+  | "corrupt";
 
 /** Fault injection, all off by default. */
 export interface FaultOptions {
@@ -69,8 +74,12 @@ export interface CreateSandboxOptions {
   /** Answer with CORS headers (any origin), for tests that call the sandbox from a page. */
   cors?: boolean;
   faults?: FaultOptions;
-  /** The clock in ms. Default `Date.now`. */
+  /** The clock in ms. Default `Date.now`. It also decides when download links expire. */
   now?: () => number;
+  /** Bytes of each variant and delta the sandbox serves. Default 192 KiB. */
+  assetBytes?: number;
+  /** The manifest's digest chunk size. Default 64 KiB (Apple's large assets use 10 MiB). */
+  assetChunkBytes?: number;
 }
 
 export type { SandboxStats } from "./resources/context.js";
@@ -103,6 +112,11 @@ export interface SandboxHandler {
   appStoreVersions(): StoredAppStoreVersion[];
   /** Resolves once every save under way has finished. */
   flush(): Promise<void>;
+  /**
+   * Adds a delta to a package version, as Apple does after the variants: its manifest lists it
+   * from then on. Returns the delta's id.
+   */
+  addDelta(packageVersionId: string): Promise<string>;
 }
 
 /** What one request came to: a response, or a connection fault for the transport to act out. */
@@ -158,7 +172,19 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   await save?.();
 
   const stats: SandboxStats = { requests: 0, tokens: 0, creates: 0, deletes: 0, faults: 0 };
+  const assets = assetServer(
+    data,
+    {
+      ...(options.assetBytes !== undefined ? { assetBytes: options.assetBytes } : {}),
+      ...(options.assetChunkBytes !== undefined
+        ? { assetChunkBytes: options.assetChunkBytes }
+        : {}),
+    },
+    now,
+  );
   const context: ResourceContext = {
+    now,
+    link: (path, lifetimeMs) => assets.link(baseUrl(), path, lifetimeMs),
     data,
     get baseUrl() {
       return baseUrl();
@@ -287,6 +313,17 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     } catch (error) {
       return { kind: "response", response: answer(request.method, errorResult(error), {}) };
     }
+    if (url.pathname.startsWith("/assets/")) {
+      const fault = faults.next();
+      if (fault) stats.faults++;
+      if (fault === "reset-before") return { kind: "reset" };
+      const response =
+        (await assets.serve(request, url, fault === "corrupt")) ??
+        new Response(null, { status: 404 });
+      if (fault === "reset-after") return { kind: "reset" };
+      if (fault === "truncated") return { kind: "truncated", response };
+      return { kind: "response", response };
+    }
     if (request.method === "OPTIONS") {
       const allow = router.methodsOf(url).join(", ");
       return { kind: "response", response: preflight(allow, cors) };
@@ -325,6 +362,24 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       domains: () => (data.domains ?? []).map((domain) => ({ ...domain })),
       appStoreVersions: () => (data.appStoreVersions ?? []).map((version) => ({ ...version })),
       flush: () => (save ? save() : Promise.resolve()),
+      async addDelta(packageVersionId: string) {
+        if (!(data.packageVersions ?? []).some((version) => version.id === packageVersionId)) {
+          throw new TypeError(`There is no package version ${packageVersionId} in this sandbox.`);
+        }
+        const delta = {
+          id: crypto.randomUUID(),
+          packageVersionId,
+          kind: "delta" as const,
+          keyBlob: keyBlob(),
+          fileChecksum: crypto.randomUUID().replace(/-/g, "").repeat(2),
+        };
+        await context.commit(() => {
+          (data.packageAssets ??= []).push(delta);
+          return () => void data.packageAssets!.splice(data.packageAssets!.indexOf(delta), 1);
+        });
+        assets.forget(packageVersionId);
+        return delta.id;
+      },
     },
   };
 }

@@ -56,6 +56,8 @@ export interface StoredPackageAsset {
   id: string;
   packageVersionId: string;
   kind: "variant" | "delta";
+  /** The device class a variant installs on (`iPhone`, `iPad`). */
+  installTarget?: string;
   keyBlob: string;
   fileChecksum: string;
 }

@@ -92,7 +92,7 @@ export const packageRoutes: ResourceFamily = (router, context) => {
       type: "alternativeDistributionPackageVersions",
       id: item.id,
       attributes: {
-        ...download(`${base()}/assets/${item.id}/alternative-distribution-package.zip`),
+        ...context.link(`/assets/${item.id}/alternative-distribution-package.zip`, urlLifetimeMs),
         version: item.version,
         fileChecksum: item.fileChecksum,
         state: item.state,
@@ -110,7 +110,10 @@ export const packageRoutes: ResourceFamily = (router, context) => {
     type: assetTypes[item.kind],
     id: item.id,
     attributes: {
-      ...download(`${base()}/assets/${item.packageVersionId}/${item.kind}/${item.id}.ipa`),
+      ...context.link(
+        `/assets/${item.packageVersionId}/${item.kind}/${item.id}.ipa`,
+        urlLifetimeMs,
+      ),
       alternativeDistributionKeyBlob: item.keyBlob,
       fileChecksum: item.fileChecksum,
     },
@@ -240,13 +243,6 @@ function fail(error: ApiError): never {
   throw error;
 }
 
-/** A download link and when it expires, as Apple gives them: the expiry leads the access key. */
-function download(url: string) {
-  const expires = new Date(Date.now() + urlLifetimeMs);
-  const accessKey = `${Math.floor(expires.getTime() / 1000)}_${crypto.randomUUID().replace(/-/g, "")}`;
-  return { url: `${url}?accessKey=${accessKey}`, urlExpirationDate: expires.toISOString() };
-}
-
 function readStates(url: URL): Set<string> | undefined {
   const value = url.searchParams.get("filter[state]");
   if (value === null) return undefined;
@@ -327,13 +323,19 @@ function build(appStoreVersion: StoredAppStoreVersion) {
     state: "COMPLETED",
     fileChecksum: hex(),
   };
-  const keyBlob = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(48))));
-  const assets: StoredPackageAsset[] = ["iPhone", "iPad"].map(() => ({
+
+  const assets: StoredPackageAsset[] = ["iPhone", "iPad"].map((installTarget) => ({
     id: id(),
     packageVersionId: version.id,
     kind: "variant",
+    installTarget,
     keyBlob: keyBlob(),
     fileChecksum: hex(),
   }));
   return { package: item, version, assets };
+}
+
+/** A key blob as Apple sends one: base64, unique per variant and delta. */
+export function keyBlob(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(48))));
 }

@@ -1,0 +1,217 @@
+import { zipSync } from "fflate";
+import type { SandboxData, StoredPackageAsset } from "./state.js";
+
+/**
+ * The sandbox's stand-in for Apple's download CDN: each package version's zip (`manifest.json`
+ * and `signature`) and each variant's and delta's `.ipa`, generated from the asset's id so that
+ * any size costs no memory, behind expiring access keys (an expired or unknown key is a 403, as
+ * a CDN answers), with range requests. The manifest carries real SHA-256 chunk digests.
+ */
+export interface AssetOptions {
+  /** Bytes of each variant and delta. Default 192 KiB. */
+  assetBytes?: number;
+  /** The manifest's chunk size for digests. Default 64 KiB (Apple's large assets use 10 MiB). */
+  assetChunkBytes?: number;
+}
+
+const defaultAssetBytes = 192 * 1024;
+const defaultChunkBytes = 64 * 1024;
+/** Issued access keys kept at once; the oldest are forgotten first. */
+const maxAccessKeys = 10_000;
+
+export function assetServer(data: SandboxData, options: AssetOptions, now: () => number) {
+  const size = options.assetBytes ?? defaultAssetBytes;
+  const chunkSize = options.assetChunkBytes ?? defaultChunkBytes;
+  const accessKeys = new Map<string, { path: string; expires: number }>();
+  const zips = new Map<string, Promise<Uint8Array>>();
+
+  /** A download link for `path` and when it expires (its expiry leads the key, as Apple's). */
+  function link(baseUrl: string, path: string, lifetimeMs: number) {
+    const expires = now() + lifetimeMs;
+    const key = `${Math.floor(expires / 1000)}_${crypto.randomUUID().replace(/-/g, "")}`;
+    accessKeys.set(key, { path, expires });
+    if (accessKeys.size > maxAccessKeys) accessKeys.delete(accessKeys.keys().next().value!);
+    return {
+      url: `${baseUrl}${path}?accessKey=${key}`,
+      urlExpirationDate: new Date(expires).toISOString(),
+    };
+  }
+
+  /** Answers a GET or HEAD under /assets/, or undefined when the path is not an asset. */
+  async function serve(
+    request: Request,
+    url: URL,
+    corrupt: boolean,
+  ): Promise<Response | undefined> {
+    const match =
+      /^\/assets\/([^/]+)\/(?:(alternative-distribution-package\.zip)|(variant|delta)\/([^/]+)\.ipa)$/.exec(
+        url.pathname,
+      );
+    if (!match) return undefined;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
+    }
+    const granted = accessKeys.get(url.searchParams.get("accessKey") ?? "");
+    if (!granted || granted.path !== url.pathname || granted.expires <= now()) {
+      return new Response(
+        "<Error><Code>AccessDenied</Code><Message>Request has expired or the access key is not valid.</Message></Error>",
+        {
+          status: 403,
+          headers: { "content-type": "application/xml" },
+        },
+      );
+    }
+    const [, versionId, zip, kind, assetId] = match;
+    if (zip) {
+      const bytes = await zipOf(versionId!);
+      return ranged(
+        request,
+        bytes.byteLength,
+        (start, end) => bytes.slice(start, end),
+        "application/zip",
+      );
+    }
+    const asset = (data.packageAssets ?? []).find(
+      (item) => item.id === assetId && item.kind === kind && item.packageVersionId === versionId,
+    );
+    if (!asset) return new Response(null, { status: 404 });
+    return ranged(
+      request,
+      size,
+      (start, end) => {
+        const bytes = contentRange(asset.id, start, end);
+        // A flipped byte in the middle of the asset: what a corrupt transfer looks like.
+        const middle = Math.floor(size / 2);
+        if (corrupt && middle >= start && middle < end) bytes[middle - start]! ^= 0xff;
+        return bytes;
+      },
+      "application/octet-stream",
+    );
+  }
+
+  /** Bytes `start` to `end` (exclusive) of an asset, generated chunk by chunk from its id. */
+  function contentRange(id: string, start: number, end: number): Uint8Array {
+    const bytes = new Uint8Array(end - start);
+    for (let chunk = Math.floor(start / chunkSize); chunk * chunkSize < end; chunk++) {
+      const from = chunk * chunkSize;
+      const whole = chunkContent(id, chunk, Math.min(chunkSize, size - from));
+      const lower = Math.max(start, from);
+      const upper = Math.min(end, from + whole.byteLength);
+      bytes.set(whole.subarray(lower - from, upper - from), lower - start);
+    }
+    return bytes;
+  }
+
+  async function digests(id: string): Promise<string[]> {
+    const result: string[] = [];
+    for (let chunk = 0; chunk * chunkSize < size; chunk++) {
+      const bytes = chunkContent(id, chunk, Math.min(chunkSize, size - chunk * chunkSize));
+      result.push(hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))));
+    }
+    return result;
+  }
+
+  function zipOf(versionId: string): Promise<Uint8Array> {
+    let zip = zips.get(versionId);
+    if (!zip) {
+      zip = build(versionId);
+      zips.set(versionId, zip);
+    }
+    return zip;
+  }
+
+  async function build(versionId: string): Promise<Uint8Array> {
+    const version = (data.packageVersions ?? []).find((item) => item.id === versionId);
+    const item = (data.packages ?? []).find((candidate) => candidate.id === version?.packageId);
+    const appStoreVersion = (data.appStoreVersions ?? []).find(
+      (candidate) => candidate.id === item?.appStoreVersionId,
+    );
+    const assets = (data.packageAssets ?? []).filter(
+      (asset) => asset.packageVersionId === versionId,
+    );
+    const describe = async (asset: StoredPackageAsset) => ({
+      publicId: asset.id,
+      assetPath: `${asset.kind}/${asset.id}.ipa`,
+      installTargets: [{ device: asset.installTarget ?? "iPhone", os: "17.4" }],
+      variantDetails: {
+        compressedSize: size,
+        uncompressedSize: size * 2,
+        hashes: [
+          { algorithm: "sha256", chunkSize, encryptedChunkDigests: await digests(asset.id) },
+        ],
+      },
+    });
+    const manifest = {
+      appleItemId: appStoreVersion?.appId ?? "",
+      appleVersionId: appStoreVersion?.id ?? "",
+      bundleId: `com.example.app${appStoreVersion?.appId ?? ""}`,
+      shortVersionString: version?.version ?? "",
+      bundleVersion: "1",
+      platforms: ["iOS"],
+      minimumSystemVersions: { iOS: "17.4" },
+      requiredDeviceCapabilities: ["arm64"],
+      variants: await Promise.all(assets.filter((asset) => asset.kind === "variant").map(describe)),
+      deltas: await Promise.all(assets.filter((asset) => asset.kind === "delta").map(describe)),
+    };
+    // The real signature is Apple's, over the manifest; a sandbox cannot make one.
+    const signature = chunkContent(`${versionId}-signature`, 0, 256);
+    return zipSync({
+      "manifest.json": new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
+      signature,
+    });
+  }
+
+  return { link, serve, forget: (versionId: string) => zips.delete(versionId) };
+}
+
+/** A response for bytes of a known length, honouring one `Range: bytes=a-b` or `bytes=a-`. */
+function ranged(
+  request: Request,
+  length: number,
+  slice: (start: number, end: number) => Uint8Array,
+  type: string,
+): Response {
+  const range = request.headers.get("range");
+  let start = 0;
+  let end = length;
+  let status = 200;
+  const headers: Record<string, string> = { "content-type": type, "accept-ranges": "bytes" };
+  if (range !== null) {
+    const parsed = /^bytes=(\d+)-(\d*)$/.exec(range.trim());
+    const from = parsed ? Number(parsed[1]) : Number.NaN;
+    const to = parsed?.[2] ? Number(parsed[2]) + 1 : length;
+    if (!parsed || from >= length || to <= from) {
+      return new Response(null, { status: 416, headers: { "content-range": `bytes */${length}` } });
+    }
+    start = from;
+    end = Math.min(to, length);
+    status = 206;
+    headers["content-range"] = `bytes ${start}-${end - 1}/${length}`;
+  }
+  headers["content-length"] = String(end - start);
+  const body = request.method === "HEAD" ? null : (slice(start, end) as Uint8Array<ArrayBuffer>);
+  return new Response(body, { status, headers });
+}
+
+/** Deterministic bytes for chunk `chunk` of asset `id` (xorshift32 seeded from both). */
+function chunkContent(id: string, chunk: number, length: number): Uint8Array<ArrayBuffer> {
+  let state = 2166136261 ^ chunk;
+  for (let index = 0; index < id.length; index++) {
+    state = Math.imul(state ^ id.charCodeAt(index), 16777619);
+  }
+  state = state >>> 0 || 1;
+  const bytes = new Uint8Array(length);
+  const words = new Uint32Array(bytes.buffer, 0, Math.floor(length / 4));
+  for (let index = 0; index < words.length; index++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    words[index] = state >>> 0;
+  }
+  for (let index = words.length * 4; index < length; index++) bytes[index] = index & 0xff;
+  return bytes;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
