@@ -355,6 +355,9 @@ describe("asc-kit demo", () => {
       /version: 1\.0 COMPLETED, 2 variants, 0 deltas, URLs valid until \d{4}-/,
     );
     expect(stdout).toMatch(
+      /layout: +manifest\.json, signature, 2 variants under variant\/ \(\d+ bytes, every chunk verified\)/,
+    );
+    expect(stdout).toMatch(
       /Done\. \d+ requests on 1 API token, 1 install verification token signed/,
     );
   });

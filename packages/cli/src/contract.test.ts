@@ -360,4 +360,29 @@ describe("what users asked for", () => {
     expect(shown.stdout.match(/^variant /gm)).toHaveLength(2);
     expect((await cli(["packages", "versions", id, "--state", "DONE"])).code).toBe(2);
   });
+
+  it("packages download: lays a version out, verified, and a second run fetches nothing new", async () => {
+    // The package the test above created for the approved version.
+    const found = await cli(["--json", "packages", "get", "--app-store-version", "6476788026-1.0"]);
+    const { id } = JSON.parse(found.stdout) as { id: string };
+    const [version] = JSON.parse(
+      (await cli(["--json", "packages", "versions", id])).stdout,
+    ) as Array<{
+      id: string;
+    }>;
+    const out = join(folder, "served");
+    const first = await cli(["packages", "download", version!.id, "--out", out]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^verified: com\.example\.app6476788026 \(6476788026\) in /);
+    expect(first.stdout.match(/ downloaded$/gm)).toHaveLength(2);
+    const second = JSON.parse(
+      (await cli(["--json", "packages", "download", version!.id, "--out", out])).stdout,
+    ) as { assets: Array<{ downloaded: boolean }>; keyBlobs: string };
+    expect(second.assets.map((asset) => asset.downloaded)).toEqual([false, false]);
+    expect(second.keyBlobs).toBe(`${out}.key-blobs.json`);
+    await writeFile(join(out, "notes.txt"), "");
+    const extra = await cli(["--json", "packages", "download", version!.id, "--out", out]);
+    expect(extra.code).toBe(1);
+    expect(JSON.parse(extra.stderr)).toMatchObject({ code: "ERR_LAYOUT" });
+  });
 });

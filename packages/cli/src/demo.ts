@@ -8,6 +8,10 @@ import {
   paginate,
   removeAlternativeDistributionKey,
 } from "@asc-kit/core";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { downloadPackageVersion } from "@asc-kit/download";
 import { PemError, fingerprint, generateKeyPair } from "@asc-kit/pem";
 import { createInstallTokenSigner, verifyInstallVerificationToken } from "@asc-kit/install-token";
 import { startSandbox } from "@asc-kit/sandbox";
@@ -122,6 +126,21 @@ export async function runDemo(io: Io): Promise<void> {
     note(
       `version: ${current!.attributes?.version} ${current!.attributes?.state}, ${contents.data!.variants.length} variants, ${contents.data!.deltas.length} deltas, URLs valid until ${current!.attributes?.urlExpirationDate}`,
     );
+
+    say("Download it, verify every chunk against the manifest, and lay it out to serve");
+    const folder = await mkdtemp(join(tmpdir(), "asc-kit-demo-"));
+    try {
+      const laidOut = await downloadPackageVersion(client, current!.id, {
+        out: join(folder, "package"),
+      });
+      const bytes = laidOut.assets.reduce((sum, asset) => sum + asset.bytes, 0);
+      note(
+        `layout:  manifest.json, signature, ${laidOut.assets.length} variants under variant/ (${bytes} bytes, every chunk verified)`,
+      );
+      note(`secrets: ${laidOut.assets.length} key blobs beside the folder, mode 0600, never in it`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
 
     say("Sign an install verification token with the uploaded key, and verify it");
     const signer = createInstallTokenSigner({

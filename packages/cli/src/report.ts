@@ -1,4 +1,5 @@
-import { InvalidTokenError } from "@asc-kit/core";
+import { InvalidTokenError, PackageError } from "@asc-kit/core";
+import { DownloadError } from "@asc-kit/download";
 import { AppStoreConnectError, redact } from "@asc-kit/errors";
 import { InstallTokenError } from "@asc-kit/install-token";
 import { PemError } from "@asc-kit/pem";
@@ -131,6 +132,9 @@ function describe(error: unknown): Described {
     return { exitCode: error.exitCode, code: error.code, message: error.message, hint: error.hint };
   }
   if (error instanceof PemError || error instanceof InstallTokenError) {
+    return { exitCode: ExitCode.localValidation, code: error.code, message: error.message };
+  }
+  if (error instanceof PackageError || error instanceof DownloadError) {
     return { exitCode: ExitCode.localValidation, code: error.code, message: error.message };
   }
   if (error instanceof InvalidTokenError) {

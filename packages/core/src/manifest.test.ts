@@ -136,6 +136,22 @@ describe("verifiedAsset", () => {
     expect(passed.byteLength).toBe(chunkSize);
   });
 
+  it("verifies the rest of an asset from a chunk on, to resume a download", async () => {
+    const asset_ = asset();
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(content.slice(chunkSize));
+        controller.close();
+      },
+    });
+    let bytes = 0;
+    await source
+      .pipeThrough(verifiedAsset(asset_, { fromChunk: 1 }))
+      .pipeTo(new WritableStream({ write: (chunk) => void (bytes += chunk.byteLength) }));
+    expect(bytes).toBe(content.byteLength - chunkSize);
+    expect(() => verifiedAsset(asset_, { fromChunk: 4 })).toThrow(TypeError);
+  });
+
   it("refuses an asset cut short or too long", async () => {
     expect((await pipe(asset(), content.slice(0, 2400), 500)).error?.code).toBe("ERR_ASSET_SIZE");
     const longer = new Uint8Array(2600);

@@ -183,14 +183,28 @@ function invalid(reason: string): PackageError {
  * const verified = response.body!.pipeThrough(verifiedAsset(asset));
  * ```
  */
-export function verifiedAsset(asset: ManifestAsset): TransformStream<Uint8Array, Uint8Array> {
+export function verifiedAsset(
+  asset: ManifestAsset,
+  options: {
+    /** Verify from this chunk on, to resume a download from byte `fromChunk * chunkSize`. */
+    fromChunk?: number;
+  } = {},
+): TransformStream<Uint8Array, Uint8Array> {
   const hashes = asset.hashes[0]!;
   const { chunkSize } = hashes;
+  const fromChunk = options.fromChunk ?? 0;
+  if (
+    !Number.isSafeInteger(fromChunk) ||
+    fromChunk < 0 ||
+    fromChunk * chunkSize > asset.compressedSize
+  ) {
+    throw new TypeError("fromChunk must be a chunk index within the asset.");
+  }
   // Pieces not yet checked, copied once into a chunk when there are enough of them.
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
-  let chunk = 0;
-  let total = 0;
+  let chunk = fromChunk;
+  let total = fromChunk * chunkSize;
   const take = (size: number): Uint8Array => {
     const bytes = new Uint8Array(size);
     let filled = 0;
@@ -233,7 +247,8 @@ export function verifiedAsset(asset: ManifestAsset): TransformStream<Uint8Array,
     },
     async flush(controller) {
       if (total !== asset.compressedSize) throw sizeError(asset, total);
-      if (pendingBytes > 0 || total === 0) await check(take(pendingBytes), controller);
+      if (pendingBytes > 0 || asset.compressedSize === 0)
+        await check(take(pendingBytes), controller);
       pending = [];
     },
   });

@@ -6,6 +6,7 @@ import {
   listAlternativeDistributionPackageVersions,
 } from "@asc-kit/core";
 import type { AlternativeDistributionPackageVersion } from "@asc-kit/core";
+import { downloadPackageVersion } from "@asc-kit/download";
 import { Option } from "commander";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
@@ -80,6 +81,8 @@ export function registerPackages(program: Command, context: Context): void {
       );
     });
 
+  registerDownload(packages, context);
+
   packages
     .command("version")
     .description("show a package version with every variant and delta, and their URLs")
@@ -99,6 +102,49 @@ export function registerPackages(program: Command, context: Context): void {
             : table(["KIND", "ID", "URL EXPIRES"], rows)
         }`,
         contents,
+      );
+    });
+}
+
+/** `asc-kit packages download`, registered with the other package commands. */
+function registerDownload(packages: Command, context: Context): void {
+  packages
+    .command("download")
+    .description(
+      "download a package version, verify every chunk, and lay it out to serve (resumes; a second run fetches only what is new)",
+    )
+    .argument("<versionId>")
+    .requiredOption("--out <dir>", "the folder to lay the package out in (what your domain serves)")
+    .option(
+      "--key-blobs <file>",
+      "where the key blobs go (mode 0600); default <dir>.key-blobs.json",
+    )
+    .action(async (versionId: string, options: { out: string; keyBlobs?: string }) => {
+      const { io, colors } = context;
+      const showProgress = io.isTty && !context.globals().json;
+      const result = await downloadPackageVersion(await context.client(), versionId, {
+        out: options.out,
+        ...(options.keyBlobs ? { keyBlobs: options.keyBlobs } : {}),
+        ...(showProgress
+          ? {
+              onProgress: ({ assetPath, bytes, total }) =>
+                io.stderr(`\r${assetPath} ${Math.floor((100 * bytes) / total)}%`),
+            }
+          : {}),
+      });
+      if (showProgress) io.stderr("\n");
+      const rows = result.assets.map((asset) => [
+        asset.assetPath,
+        String(asset.bytes),
+        asset.downloaded
+          ? asset.resumedFrom === undefined
+            ? "downloaded"
+            : `resumed at ${asset.resumedFrom}`
+          : "already there",
+      ]);
+      context.out(
+        `${colors.green("verified")}: ${result.bundleId} (${result.appleItemId}) in ${result.out}\n${table(["ASSET", "BYTES", "STATUS"], rows)}key blobs: ${result.keyBlobs} (secret: keep it out of what you serve)\nServe ${result.out} as it is: manifest.json, signature, variant/ and delta/ under one base URL on your distribution domain.\n`,
+        result,
       );
     });
 }
