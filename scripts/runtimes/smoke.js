@@ -3,11 +3,13 @@
 import { createAppStoreConnectClient, listAlternativeDistributionKeys } from "@asc-kit/core";
 import { createInstallTokenSigner, verifyInstallVerificationToken } from "@asc-kit/install-token";
 import { generateKeyPair, normalizePem, toPublicKeyPem } from "@asc-kit/pem";
+import { createSandbox } from "@asc-kit/sandbox/web";
 
 /**
  * Normalizes a PEM, generates a key pair, makes an authenticated list call against the
- * sandbox, and signs and verifies an install verification token. Resolves to a one-line
- * summary; rejects with what failed.
+ * sandbox on loopback, signs and verifies an install verification token, and runs the
+ * sandbox's own fetch handler in this runtime. Resolves to a one-line summary; rejects with
+ * what failed.
  */
 export async function smoke({ url, keyId, issuerId, privateKey }) {
   const escaped = privateKey.replace(/\n/g, "\\n");
@@ -30,5 +32,9 @@ export async function smoke({ url, keyId, issuerId, privateKey }) {
     token,
     await toPublicKeyPem(pair.privateKeyPem),
   );
-  return `listed ${listed.data.length} keys (X-Rate-Limit ${client.rateLimit ? "seen" : "missing"}), install token for ${claims.bid}`;
+  const local = await createSandbox();
+  const inProcess = createAppStoreConnectClient({ ...local.credentials, fetch: local.fetch });
+  const localList = await listAlternativeDistributionKeys(inProcess);
+  if (localList.error) throw localList.error;
+  return `listed ${listed.data.length} keys (X-Rate-Limit ${client.rateLimit ? "seen" : "missing"}), install token for ${claims.bid}, sandbox handler in process`;
 }
