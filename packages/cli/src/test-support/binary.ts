@@ -12,14 +12,14 @@ export interface Ran {
 /** Runs `asc-kit` with exactly this environment (plus PATH and NO_COLOR). */
 export function runBinary(
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; stdin?: string } = {},
+  options: { env?: Record<string, string | undefined>; stdin?: string; cwd?: string } = {},
 ): Promise<Ran> {
   const env = { PATH: process.env.PATH, NO_COLOR: "1", ...options.env };
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [bin, ...args],
-      { env: env as NodeJS.ProcessEnv },
+      { env: env as NodeJS.ProcessEnv, ...(options.cwd ? { cwd: options.cwd } : {}) },
       (error, stdout, stderr) => {
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
       },
