@@ -16,6 +16,8 @@ export interface AssetOptions {
 
 const defaultAssetBytes = 192 * 1024;
 const defaultChunkBytes = 64 * 1024;
+/** How much of an asset is generated at a time for a response. */
+const pieceBytes = 1024 * 1024;
 /** Issued access keys kept at once; the oldest are forgotten first. */
 const maxAccessKeys = 10_000;
 
@@ -189,7 +191,17 @@ function ranged(
     headers["content-range"] = `bytes ${start}-${end - 1}/${length}`;
   }
   headers["content-length"] = String(end - start);
-  const body = request.method === "HEAD" ? null : (slice(start, end) as Uint8Array<ArrayBuffer>);
+  if (request.method === "HEAD") return new Response(null, { status, headers });
+  // Generated a piece at a time as the client reads: any size, little memory.
+  let offset = start;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = Math.min(end, offset + pieceBytes);
+      controller.enqueue(slice(offset, next));
+      offset = next;
+      if (offset >= end) controller.close();
+    },
+  });
   return new Response(body, { status, headers });
 }
 
