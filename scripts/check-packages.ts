@@ -32,6 +32,7 @@ const webEntries = new Map([
   ["@asc-kit/pem", ["dist/index.js"]],
   ["@asc-kit/errors", ["dist/index.js"]],
   ["@asc-kit/install-token", ["dist/index.js"]],
+  ["@asc-kit/notifications", ["dist/index.js"]],
   ["@asc-kit/sandbox", ["dist/web.js"]],
 ]);
 const publicPackages: Array<{ dir: string; name: string; manifest: Record<string, unknown> }> = [];

@@ -1,0 +1,14 @@
+export { NotificationError } from "./errors.js";
+export { signNotification, signatureHeader, verifySignature } from "./signature.js";
+export { parseNotification } from "./payload.js";
+export type {
+  AppUnavailable,
+  AppVersionsUnavailable,
+  MarketplaceNotification,
+  PackageVersionAvailable,
+  UnknownNotification,
+} from "./payload.js";
+export { memoryDeliveryStore } from "./dedupe.js";
+export type { DeliveryStore } from "./dedupe.js";
+export { createNotificationHandler } from "./handler.js";
+export type { NotificationHandlerOptions } from "./handler.js";
