@@ -4,6 +4,7 @@ import { Command, CommanderError, Help, Option } from "commander";
 import { registerDomains } from "./commands/domains.js";
 import { registerInstallToken } from "./commands/install-token.js";
 import { registerKeys } from "./commands/keys.js";
+import { registerNotifications } from "./commands/notifications.js";
 import { registerPackages } from "./commands/packages.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerToken } from "./commands/token.js";
@@ -86,6 +87,7 @@ export function buildProgram(io: Io): Command {
   registerDomains(program, context);
   registerPackages(program, context);
   registerInstallToken(program, context);
+  registerNotifications(program, context);
   registerSandbox(program, context);
   program
     .command("demo")
