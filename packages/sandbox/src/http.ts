@@ -66,8 +66,6 @@ export function pageOf<T>(url: URL, items: readonly T[], toResource: (item: T) =
   };
 }
 
-export type PageOf = typeof pageOf;
-
 /** The request URL with its query percent-encoded (`fields%5B…%5D`), a valid URI reference. */
 export function selfLink(url: URL): string {
   const link = new URL(url.pathname, url);

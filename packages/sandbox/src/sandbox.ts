@@ -183,7 +183,6 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     now,
   );
   const context: ResourceContext = {
-    now,
     link: (path, lifetimeMs) => assets.link(baseUrl(), path, lifetimeMs),
     data,
     get baseUrl() {

@@ -22,8 +22,6 @@ export interface ResourceContext {
    * is durable; when the save fails, the change is undone and the request answers 500.
    */
   commit(apply: () => () => void): Promise<void>;
-  /** The sandbox's clock, in ms. */
-  now(): number;
   /** A download link for an asset path, and its expiry, `lifetimeMs` from now. */
   link(path: string, lifetimeMs: number): { url: string; urlExpirationDate: string };
 }
