@@ -7,12 +7,11 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { cp, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { runJourney } from "../packages/spec/src/test-support/journey.ts";
 import { repoRoot } from "./lib/paths.ts";
+import { freePort } from "./lib/ports.ts";
 
 const run = promisify(execFile);
 
@@ -151,14 +150,6 @@ async function consume(
       `release rehearsal: published ${ranges.length} packages to a local registry; a consumer installed ${ranges.join(", ")}, added an endpoint with asc-kit-spec, called and paginated it`,
     );
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitFor(url: string): Promise<void> {

@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
+import { freePort } from "../lib/ports.ts";
 
 const run = promisify(execFile);
 const here = new URL(".", import.meta.url).pathname;
@@ -125,14 +126,6 @@ async function bundle(consumer: string, entry: string, conditions: string[]): Pr
     logLevel: "silent",
   });
   return built.outputFiles[0]!.text;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function inWorkerd(consumer: string, workerd: string, details: string) {
