@@ -58,3 +58,20 @@ export type {
 } from "./packages.js";
 export { PackageError, maxManifestBytes, parsePackageManifest, verifiedAsset } from "./manifest.js";
 export type { ChunkHashes, ManifestAsset, PackageManifest } from "./manifest.js";
+export {
+  alternativeDistributionEventTypes,
+  createMarketplaceSearchDetail,
+  createWebhook,
+  getAppMarketplaceSearchDetail,
+  listAppWebhooks,
+  listWebhookDeliveries,
+  pingWebhook,
+  removeWebhook,
+} from "./marketplace.js";
+export type {
+  MarketplaceSearchDetailResponse,
+  Webhook,
+  WebhookDelivery,
+  WebhookEventType,
+  WebhookResponse,
+} from "./marketplace.js";

@@ -3,7 +3,7 @@
  * change the spec, then run `pnpm generate`.
  *
  * Spec version: 4.4.1
- * Spec SHA-256: 37121939cd6a7762e04e25191d12cb41db5c2e69d3b3241c9e501d005bdc0f98
+ * Spec SHA-256: dac1364378af127fd6fc772f4201c61c011f36bdae63e4ae075e2182f0631f1f
  */
 
 export interface paths {
@@ -349,6 +349,25 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/apps/{id}/marketplaceSearchDetail": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/apps/{id}/marketplaceSearchDetail */
+    get: operations["apps_marketplaceSearchDetail_getToOneRelated"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/apps/{id}/relationships/alternativeDistributionKey": {
     parameters: {
       query?: never;
@@ -361,6 +380,260 @@ export interface paths {
     };
     /** Read the id of the key that belongs to one app. */
     get: operations["apps_alternativeDistributionKey_getToOneRelationship"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/apps/{id}/relationships/marketplaceSearchDetail": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/apps/{id}/relationships/marketplaceSearchDetail */
+    get: operations["apps_marketplaceSearchDetail_getToOneRelationship"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/apps/{id}/relationships/webhooks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/apps/{id}/relationships/webhooks */
+    get: operations["apps_webhooks_getToManyRelationship"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/apps/{id}/webhooks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/apps/{id}/webhooks */
+    get: operations["apps_webhooks_getToManyRelated"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/marketplaceSearchDetails": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create a marketplace search detail. */
+    post: operations["marketplaceSearchDetails_createInstance"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/marketplaceSearchDetails/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a marketplace search detail. */
+    delete: operations["marketplaceSearchDetails_deleteInstance"];
+    options?: never;
+    head?: never;
+    /** Update a marketplace search detail. */
+    patch: operations["marketplaceSearchDetails_updateInstance"];
+    trace?: never;
+  };
+  "/v1/marketplaceWebhooks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List marketplace webhooks.
+     * @deprecated
+     */
+    get: operations["marketplaceWebhooks_getCollection"];
+    put?: never;
+    /**
+     * Create a marketplace webhook.
+     * @deprecated
+     */
+    post: operations["marketplaceWebhooks_createInstance"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/marketplaceWebhooks/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Delete a marketplace webhook.
+     * @deprecated
+     */
+    delete: operations["marketplaceWebhooks_deleteInstance"];
+    options?: never;
+    head?: never;
+    /**
+     * Update a marketplace webhook.
+     * @deprecated
+     */
+    patch: operations["marketplaceWebhooks_updateInstance"];
+    trace?: never;
+  };
+  "/v1/webhookDeliveries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create a webhook delivery. */
+    post: operations["webhookDeliveries_createInstance"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhookPings": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create a webhook ping. */
+    post: operations["webhookPings_createInstance"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhooks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create a webhook. */
+    post: operations["webhooks_createInstance"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhooks/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** Read a webhook. */
+    get: operations["webhooks_getInstance"];
+    put?: never;
+    post?: never;
+    /** Delete a webhook. */
+    delete: operations["webhooks_deleteInstance"];
+    options?: never;
+    head?: never;
+    /** Update a webhook. */
+    patch: operations["webhooks_updateInstance"];
+    trace?: never;
+  };
+  "/v1/webhooks/{id}/deliveries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/webhooks/{id}/deliveries */
+    get: operations["webhooks_deliveries_getToManyRelated"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhooks/{id}/relationships/deliveries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** GET /v1/webhooks/{id}/relationships/deliveries */
+    get: operations["webhooks_deliveries_getToManyRelationship"];
     put?: never;
     post?: never;
     delete?: never;
@@ -658,11 +931,318 @@ export interface components {
       links: components["schemas"]["PagedDocumentLinks"];
       meta?: components["schemas"]["PagingInformation"];
     };
+    /** App */
+    App: {
+      /** @enum {string} */
+      type: "apps";
+      id: string;
+      attributes?: {
+        /** Format: uri */
+        accessibilityUrl?: string;
+        name?: string;
+        bundleId?: string;
+        sku?: string;
+        primaryLocale?: string;
+        isOrEverWasMadeForKids?: boolean;
+        /** Format: uri */
+        subscriptionStatusUrl?: string;
+        subscriptionStatusUrlVersion?: components["schemas"]["SubscriptionStatusUrlVersion"];
+        /** Format: uri */
+        subscriptionStatusUrlForSandbox?: string;
+        subscriptionStatusUrlVersionForSandbox?: components["schemas"]["SubscriptionStatusUrlVersion"];
+        /** @enum {string} */
+        contentRightsDeclaration?: "DOES_NOT_USE_THIRD_PARTY_CONTENT" | "USES_THIRD_PARTY_CONTENT";
+        streamlinedPurchasingEnabled?: boolean;
+      };
+      relationships?: {
+        accessibilityDeclarations?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        appEncryptionDeclarations?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "appEncryptionDeclarations";
+            id: string;
+          }[];
+        };
+        appStoreIcon?: {
+          data?: {
+            /** @enum {string} */
+            type: "buildIcons";
+            id: string;
+          };
+        };
+        ciProduct?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          data?: {
+            /** @enum {string} */
+            type: "ciProducts";
+            id: string;
+          };
+        };
+        betaTesters?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        betaGroups?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "betaGroups";
+            id: string;
+          }[];
+        };
+        appStoreVersions?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "appStoreVersions";
+            id: string;
+          }[];
+        };
+        appTags?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        preReleaseVersions?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "preReleaseVersions";
+            id: string;
+          }[];
+        };
+        betaAppLocalizations?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "betaAppLocalizations";
+            id: string;
+          }[];
+        };
+        builds?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "builds";
+            id: string;
+          }[];
+        };
+        betaLicenseAgreement?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          data?: {
+            /** @enum {string} */
+            type: "betaLicenseAgreements";
+            id: string;
+          };
+        };
+        betaAppReviewDetail?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          data?: {
+            /** @enum {string} */
+            type: "betaAppReviewDetails";
+            id: string;
+          };
+        };
+        appInfos?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "appInfos";
+            id: string;
+          }[];
+        };
+        appClips?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "appClips";
+            id: string;
+          }[];
+        };
+        appPricePoints?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        endUserLicenseAgreement?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          data?: {
+            /** @enum {string} */
+            type: "endUserLicenseAgreements";
+            id: string;
+          };
+        };
+        appPriceSchedule?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        appAvailabilityV2?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        /** @deprecated */
+        inAppPurchases?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "inAppPurchases";
+            id: string;
+          }[];
+        };
+        subscriptionGroups?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "subscriptionGroups";
+            id: string;
+          }[];
+        };
+        gameCenterEnabledVersions?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "gameCenterEnabledVersions";
+            id: string;
+          }[];
+        };
+        perfPowerMetrics?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        appCustomProductPages?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "appCustomProductPages";
+            id: string;
+          }[];
+        };
+        inAppPurchasesV2?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "inAppPurchases";
+            id: string;
+          }[];
+        };
+        promotedPurchases?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "promotedPurchases";
+            id: string;
+          }[];
+        };
+        appEvents?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "appEvents";
+            id: string;
+          }[];
+        };
+        reviewSubmissions?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "reviewSubmissions";
+            id: string;
+          }[];
+        };
+        subscriptionGracePeriod?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          data?: {
+            /** @enum {string} */
+            type: "subscriptionGracePeriods";
+            id: string;
+          };
+        };
+        customerReviews?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        customerReviewSummarizations?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        gameCenterDetail?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          data?: {
+            /** @enum {string} */
+            type: "gameCenterDetails";
+            id: string;
+          };
+        };
+        appStoreVersionExperimentsV2?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "appStoreVersionExperiments";
+            id: string;
+          }[];
+        };
+        alternativeDistributionKey?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        analyticsReportRequests?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        marketplaceSearchDetail?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        buildUploads?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        backgroundAssets?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        betaFeedbackScreenshotSubmissions?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        betaFeedbackCrashSubmissions?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        searchKeywords?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        webhooks?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+        androidToIosAppMappingDetails?: {
+          links?: components["schemas"]["RelationshipLinks"];
+          meta?: components["schemas"]["PagingInformation"];
+          data?: {
+            /** @enum {string} */
+            type: "androidToIosAppMappingDetails";
+            id: string;
+          }[];
+        };
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
     /** @description The type and id of the key that belongs to an app. */
     AppAlternativeDistributionKeyLinkageResponse: {
       data: {
         /** @enum {string} */
         type: "alternativeDistributionKeys";
+        id: string;
+      };
+      links: components["schemas"]["DocumentLinks"];
+    };
+    AppMarketplaceSearchDetailLinkageResponse: {
+      data: {
+        /** @enum {string} */
+        type: "marketplaceSearchDetails";
         id: string;
       };
       links: components["schemas"]["DocumentLinks"];
@@ -674,6 +1254,15 @@ export interface components {
         id: string;
       };
       links: components["schemas"]["DocumentLinks"];
+    };
+    AppWebhooksLinkagesResponse: {
+      data: {
+        /** @enum {string} */
+        type: "webhooks";
+        id: string;
+      }[];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
     };
     /** @enum {string} */
     ChecksumAlgorithm: "MD5" | "SHA_256";
@@ -729,6 +1318,116 @@ export interface components {
     ErrorSourcePointer: {
       pointer: string;
     };
+    /** MarketplaceSearchDetail */
+    MarketplaceSearchDetail: {
+      /** @enum {string} */
+      type: "marketplaceSearchDetails";
+      id: string;
+      attributes?: {
+        /** Format: uri */
+        catalogUrl?: string;
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** MarketplaceSearchDetailCreateRequest */
+    MarketplaceSearchDetailCreateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "marketplaceSearchDetails";
+        attributes: {
+          /** Format: uri */
+          catalogUrl: string;
+        };
+        relationships: {
+          app: {
+            data: {
+              /** @enum {string} */
+              type: "apps";
+              id: string;
+            };
+          };
+        };
+      };
+    };
+    /** MarketplaceSearchDetailResponse */
+    MarketplaceSearchDetailResponse: {
+      data: components["schemas"]["MarketplaceSearchDetail"];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** MarketplaceSearchDetailUpdateRequest */
+    MarketplaceSearchDetailUpdateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "marketplaceSearchDetails";
+        id: string;
+        attributes?: {
+          /** Format: uri */
+          catalogUrl?: string | null;
+        };
+      };
+    };
+    /**
+     * MarketplaceWebhook
+     * @deprecated
+     */
+    MarketplaceWebhook: {
+      /** @enum {string} */
+      type: "marketplaceWebhooks";
+      id: string;
+      attributes?: {
+        /** Format: uri */
+        endpointUrl?: string;
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /**
+     * MarketplaceWebhookCreateRequest
+     * @deprecated
+     */
+    MarketplaceWebhookCreateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "marketplaceWebhooks";
+        attributes: {
+          /** Format: uri */
+          endpointUrl: string;
+          secret: string;
+        };
+      };
+    };
+    /**
+     * MarketplaceWebhookResponse
+     * @deprecated
+     */
+    MarketplaceWebhookResponse: {
+      data: components["schemas"]["MarketplaceWebhook"];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /**
+     * MarketplaceWebhookUpdateRequest
+     * @deprecated
+     */
+    MarketplaceWebhookUpdateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "marketplaceWebhooks";
+        id: string;
+        attributes?: {
+          /** Format: uri */
+          endpointUrl?: string | null;
+          secret?: string | null;
+        };
+      };
+    };
+    /**
+     * MarketplaceWebhooksResponse
+     * @deprecated
+     */
+    MarketplaceWebhooksResponse: {
+      data: components["schemas"]["MarketplaceWebhook"][];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
     PagedDocumentLinks: {
       /** Format: uri-reference */
       self: string;
@@ -753,6 +1452,215 @@ export interface components {
     ResourceLinks: {
       /** Format: uri-reference */
       self?: string;
+    };
+    /** @enum {string} */
+    SubscriptionStatusUrlVersion: "V1" | "V2";
+    /** Webhook */
+    Webhook: {
+      /** @enum {string} */
+      type: "webhooks";
+      id: string;
+      attributes?: {
+        enabled?: boolean;
+        eventTypes?: components["schemas"]["WebhookEventType"][];
+        name?: string;
+        /** Format: uri */
+        url?: string;
+      };
+      relationships?: {
+        app?: {
+          data?: {
+            /** @enum {string} */
+            type: "apps";
+            id: string;
+          };
+        };
+        deliveries?: {
+          links?: components["schemas"]["RelationshipLinks"];
+        };
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** WebhookCreateRequest */
+    WebhookCreateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "webhooks";
+        attributes: {
+          enabled: boolean;
+          eventTypes: components["schemas"]["WebhookEventType"][];
+          name: string;
+          secret: string;
+          /** Format: uri */
+          url: string;
+        };
+        relationships: {
+          app: {
+            data: {
+              /** @enum {string} */
+              type: "apps";
+              id: string;
+            };
+          };
+        };
+      };
+    };
+    WebhookDeliveriesLinkagesResponse: {
+      data: {
+        /** @enum {string} */
+        type: "webhookDeliveries";
+        id: string;
+      }[];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
+    /** WebhookDeliveriesResponse */
+    WebhookDeliveriesResponse: {
+      data: components["schemas"]["WebhookDelivery"][];
+      included?: components["schemas"]["WebhookEvent"][];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
+    };
+    /** WebhookDelivery */
+    WebhookDelivery: {
+      /** @enum {string} */
+      type: "webhookDeliveries";
+      id: string;
+      attributes?: {
+        /** Format: date-time */
+        createdDate?: string;
+        /** @enum {string} */
+        deliveryState?: "SUCCEEDED" | "FAILED" | "PENDING";
+        errorMessage?: string;
+        redelivery?: boolean;
+        /** Format: date-time */
+        sentDate?: string;
+        request?: {
+          /** Format: uri */
+          url?: string;
+        };
+        response?: {
+          httpStatusCode?: number;
+          body?: string;
+        };
+      };
+      relationships?: {
+        event?: {
+          data?: {
+            /** @enum {string} */
+            type: "webhookEvents";
+            id: string;
+          };
+        };
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** WebhookDeliveryCreateRequest */
+    WebhookDeliveryCreateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "webhookDeliveries";
+        relationships: {
+          template: {
+            data: {
+              /** @enum {string} */
+              type: "webhookDeliveries";
+              id: string;
+            };
+          };
+        };
+      };
+    };
+    /** WebhookDeliveryResponse */
+    WebhookDeliveryResponse: {
+      data: components["schemas"]["WebhookDelivery"];
+      included?: components["schemas"]["WebhookEvent"][];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** WebhookEvent */
+    WebhookEvent: {
+      /** @enum {string} */
+      type: "webhookEvents";
+      id: string;
+      attributes?: {
+        eventType?: components["schemas"]["WebhookEventType"];
+        payload?: string;
+        ping?: boolean;
+        /** Format: date-time */
+        createdDate?: string;
+      };
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** @enum {string} */
+    WebhookEventType:
+      | "ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED"
+      | "ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED"
+      | "ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED"
+      | "APP_STORE_VERSION_APP_VERSION_STATE_UPDATED"
+      | "BACKGROUND_ASSET_VERSION_APP_STORE_RELEASE_STATE_UPDATED"
+      | "BACKGROUND_ASSET_VERSION_EXTERNAL_BETA_RELEASE_STATE_UPDATED"
+      | "BACKGROUND_ASSET_VERSION_INTERNAL_BETA_RELEASE_CREATED"
+      | "BACKGROUND_ASSET_VERSION_STATE_UPDATED"
+      | "BETA_FEEDBACK_CRASH_SUBMISSION_CREATED"
+      | "BETA_FEEDBACK_SCREENSHOT_SUBMISSION_CREATED"
+      | "BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED"
+      | "BUILD_UPLOAD_STATE_UPDATED";
+    /** WebhookPing */
+    WebhookPing: {
+      /** @enum {string} */
+      type: "webhookPings";
+      id: string;
+      links?: components["schemas"]["ResourceLinks"];
+    };
+    /** WebhookPingCreateRequest */
+    WebhookPingCreateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "webhookPings";
+        relationships: {
+          webhook: {
+            data: {
+              /** @enum {string} */
+              type: "webhooks";
+              id: string;
+            };
+          };
+        };
+      };
+    };
+    /** WebhookPingResponse */
+    WebhookPingResponse: {
+      data: components["schemas"]["WebhookPing"];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** WebhookResponse */
+    WebhookResponse: {
+      data: components["schemas"]["Webhook"];
+      included?: components["schemas"]["App"][];
+      links: components["schemas"]["DocumentLinks"];
+    };
+    /** WebhookUpdateRequest */
+    WebhookUpdateRequest: {
+      data: {
+        /** @enum {string} */
+        type: "webhooks";
+        id: string;
+        attributes?: {
+          enabled?: boolean | null;
+          eventTypes?: components["schemas"]["WebhookEventType"][] | null;
+          name?: string | null;
+          secret?: string | null;
+          /** Format: uri */
+          url?: string | null;
+        };
+      };
+    };
+    /** WebhooksResponse */
+    WebhooksResponse: {
+      data: components["schemas"]["Webhook"][];
+      included?: components["schemas"]["App"][];
+      links: components["schemas"]["PagedDocumentLinks"];
+      meta?: components["schemas"]["PagingInformation"];
     };
   };
   responses: never;
@@ -2362,6 +3270,75 @@ export interface operations {
       };
     };
   };
+  apps_marketplaceSearchDetail_getToOneRelated: {
+    parameters: {
+      query?: {
+        "fields[marketplaceSearchDetails]"?: "catalogUrl"[];
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MarketplaceSearchDetailResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
   apps_alternativeDistributionKey_getToOneRelationship: {
     parameters: {
       query?: never;
@@ -2420,6 +3397,1461 @@ export interface operations {
         };
       };
       /** @description The key's hourly request budget is spent. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  apps_marketplaceSearchDetail_getToOneRelationship: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AppMarketplaceSearchDetailLinkageResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  apps_webhooks_getToManyRelationship: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AppWebhooksLinkagesResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  apps_webhooks_getToManyRelated: {
+    parameters: {
+      query?: {
+        "fields[webhooks]"?: ("enabled" | "eventTypes" | "name" | "url" | "app" | "deliveries")[];
+        "fields[apps]"?: (
+          | "accessibilityUrl"
+          | "name"
+          | "bundleId"
+          | "sku"
+          | "primaryLocale"
+          | "isOrEverWasMadeForKids"
+          | "subscriptionStatusUrl"
+          | "subscriptionStatusUrlVersion"
+          | "subscriptionStatusUrlForSandbox"
+          | "subscriptionStatusUrlVersionForSandbox"
+          | "contentRightsDeclaration"
+          | "streamlinedPurchasingEnabled"
+          | "accessibilityDeclarations"
+          | "appEncryptionDeclarations"
+          | "appStoreIcon"
+          | "ciProduct"
+          | "betaTesters"
+          | "betaGroups"
+          | "appStoreVersions"
+          | "appTags"
+          | "preReleaseVersions"
+          | "betaAppLocalizations"
+          | "builds"
+          | "betaLicenseAgreement"
+          | "betaAppReviewDetail"
+          | "appInfos"
+          | "appClips"
+          | "appPricePoints"
+          | "endUserLicenseAgreement"
+          | "appPriceSchedule"
+          | "appAvailabilityV2"
+          | "inAppPurchases"
+          | "subscriptionGroups"
+          | "gameCenterEnabledVersions"
+          | "perfPowerMetrics"
+          | "appCustomProductPages"
+          | "inAppPurchasesV2"
+          | "promotedPurchases"
+          | "appEvents"
+          | "reviewSubmissions"
+          | "subscriptionGracePeriod"
+          | "customerReviews"
+          | "customerReviewSummarizations"
+          | "gameCenterDetail"
+          | "appStoreVersionExperimentsV2"
+          | "alternativeDistributionKey"
+          | "analyticsReportRequests"
+          | "marketplaceSearchDetail"
+          | "buildUploads"
+          | "backgroundAssets"
+          | "betaFeedbackScreenshotSubmissions"
+          | "betaFeedbackCrashSubmissions"
+          | "searchKeywords"
+          | "webhooks"
+          | "androidToIosAppMappingDetails"
+        )[];
+        limit?: number;
+        include?: "app"[];
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhooksResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  marketplaceSearchDetails_createInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MarketplaceSearchDetailCreateRequest"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MarketplaceSearchDetailResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  marketplaceSearchDetails_deleteInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No content */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  marketplaceSearchDetails_updateInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MarketplaceSearchDetailUpdateRequest"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MarketplaceSearchDetailResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  marketplaceWebhooks_getCollection: {
+    parameters: {
+      query?: {
+        "fields[marketplaceWebhooks]"?: "endpointUrl"[];
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MarketplaceWebhooksResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  marketplaceWebhooks_createInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MarketplaceWebhookCreateRequest"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MarketplaceWebhookResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  marketplaceWebhooks_deleteInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No content */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  marketplaceWebhooks_updateInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MarketplaceWebhookUpdateRequest"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MarketplaceWebhookResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhookDeliveries_createInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookDeliveryCreateRequest"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDeliveryResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhookPings_createInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookPingCreateRequest"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookPingResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhooks_createInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookCreateRequest"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhooks_getInstance: {
+    parameters: {
+      query?: {
+        "fields[webhooks]"?: ("enabled" | "eventTypes" | "name" | "url" | "app" | "deliveries")[];
+        "fields[apps]"?: (
+          | "accessibilityUrl"
+          | "name"
+          | "bundleId"
+          | "sku"
+          | "primaryLocale"
+          | "isOrEverWasMadeForKids"
+          | "subscriptionStatusUrl"
+          | "subscriptionStatusUrlVersion"
+          | "subscriptionStatusUrlForSandbox"
+          | "subscriptionStatusUrlVersionForSandbox"
+          | "contentRightsDeclaration"
+          | "streamlinedPurchasingEnabled"
+          | "accessibilityDeclarations"
+          | "appEncryptionDeclarations"
+          | "appStoreIcon"
+          | "ciProduct"
+          | "betaTesters"
+          | "betaGroups"
+          | "appStoreVersions"
+          | "appTags"
+          | "preReleaseVersions"
+          | "betaAppLocalizations"
+          | "builds"
+          | "betaLicenseAgreement"
+          | "betaAppReviewDetail"
+          | "appInfos"
+          | "appClips"
+          | "appPricePoints"
+          | "endUserLicenseAgreement"
+          | "appPriceSchedule"
+          | "appAvailabilityV2"
+          | "inAppPurchases"
+          | "subscriptionGroups"
+          | "gameCenterEnabledVersions"
+          | "perfPowerMetrics"
+          | "appCustomProductPages"
+          | "inAppPurchasesV2"
+          | "promotedPurchases"
+          | "appEvents"
+          | "reviewSubmissions"
+          | "subscriptionGracePeriod"
+          | "customerReviews"
+          | "customerReviewSummarizations"
+          | "gameCenterDetail"
+          | "appStoreVersionExperimentsV2"
+          | "alternativeDistributionKey"
+          | "analyticsReportRequests"
+          | "marketplaceSearchDetail"
+          | "buildUploads"
+          | "backgroundAssets"
+          | "betaFeedbackScreenshotSubmissions"
+          | "betaFeedbackCrashSubmissions"
+          | "searchKeywords"
+          | "webhooks"
+          | "androidToIosAppMappingDetails"
+        )[];
+        include?: "app"[];
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhooks_deleteInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No content */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhooks_updateInstance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookUpdateRequest"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unprocessable entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhooks_deliveries_getToManyRelated: {
+    parameters: {
+      query?: {
+        "filter[deliveryState]"?: ("SUCCEEDED" | "FAILED" | "PENDING")[];
+        "filter[createdDateGreaterThanOrEqualTo]"?: string[];
+        "filter[createdDateLessThan]"?: string[];
+        "fields[webhookDeliveries]"?: (
+          | "createdDate"
+          | "deliveryState"
+          | "errorMessage"
+          | "redelivery"
+          | "sentDate"
+          | "request"
+          | "response"
+          | "event"
+        )[];
+        "fields[webhookEvents]"?: ("eventType" | "payload" | "ping" | "createdDate")[];
+        limit?: number;
+        include?: "event"[];
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDeliveriesResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  webhooks_deliveries_getToManyRelationship: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDeliveriesLinkagesResponse"];
+        };
+      };
+      /** @description Bad request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Rate limit exceeded */
       429: {
         headers: {
           [name: string]: unknown;

@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import {
+  createAppStoreConnectClient,
+  createMarketplaceSearchDetail,
+  createWebhook,
+  listAppWebhooks,
+  pingWebhook,
+  removeWebhook,
+} from "./index.js";
+import type { RequestFetch } from "./index.js";
+
+const base = "https://api.example.test";
+const secret = "a-long-webhook-secret";
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+function clientWith(fetch: RequestFetch) {
+  const sent: Array<{ line: string; body: unknown }> = [];
+  const client = createAppStoreConnectClient({
+    token: "a.b.c",
+    baseUrl: base,
+    retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    fetch: async (request, init) => {
+      const url = new URL(request.url);
+      const text = request.body ? await request.clone().text() : "";
+      sent.push({
+        line: `${request.method} ${url.pathname}${decodeURIComponent(url.search)}`,
+        body: text ? JSON.parse(text) : undefined,
+      });
+      return fetch(request, init);
+    },
+  });
+  return { client, sent };
+}
+
+const webhook = { data: { type: "webhooks", id: "w1" }, links: { self: `${base}/v1/webhooks/w1` } };
+
+describe("webhooks", () => {
+  it("creates one for the alternative distribution events, and never repeats the secret", async () => {
+    const { client, sent } = clientWith(async () => json(201, webhook));
+    const created = await createWebhook(client, {
+      appId: "6476788026",
+      name: "Marketplace",
+      url: "https://marketplace.example/notifications",
+      secret,
+    });
+    expect(created.data?.data.id).toBe("w1");
+    expect(sent[0]).toMatchObject({
+      line: "POST /v1/webhooks",
+      body: {
+        data: {
+          attributes: {
+            enabled: true,
+            eventTypes: [
+              "ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED",
+              "ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED",
+              "ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED",
+            ],
+          },
+          relationships: { app: { data: { type: "apps", id: "6476788026" } } },
+        },
+      },
+    });
+    const conflict = clientWith(async () =>
+      json(409, {
+        errors: [{ status: "409", code: "ENTITY_ERROR", title: "Conflict", detail: "Exists." }],
+      }),
+    );
+    const refused = await createWebhook(conflict.client, {
+      appId: "6476788026",
+      name: "Marketplace",
+      url: "https://marketplace.example/notifications",
+      secret,
+    });
+    expect(JSON.stringify(refused.error?.toJSON())).not.toContain(secret);
+    expect(refused.error?.message).not.toContain(secret);
+  });
+
+  it("refuses an http URL or a short secret locally, without repeating the secret", async () => {
+    const { client, sent } = clientWith(async () => json(201, webhook));
+    const input = { appId: "1", name: "M", url: "http://marketplace.example/", secret };
+    await expect(createWebhook(client, input)).rejects.toThrow(/absolute https URL/);
+    const short = createWebhook(client, { ...input, url: "https://m.example/", secret: "short" });
+    await expect(short).rejects.toThrow(TypeError);
+    await expect(short).rejects.not.toThrow(/short/);
+    expect(sent).toEqual([]);
+  });
+
+  it("lists an app's webhooks, pings one, and removes one, reading back after a lost answer", async () => {
+    let deletes = 0;
+    const { client, sent } = clientWith(async (request) => {
+      if (request.method === "DELETE") {
+        deletes++;
+        throw new TypeError("fetch failed");
+      }
+      if (request.url.includes("/webhooks/w1")) {
+        return json(404, {
+          errors: [{ status: "404", code: "NOT_FOUND", title: "Gone", detail: "Gone." }],
+        });
+      }
+      if (request.method === "POST")
+        return json(201, { data: { type: "webhookPings", id: "p1" }, links: { self: base } });
+      return json(200, { data: [webhook.data], links: { self: request.url } });
+    });
+    expect((await listAppWebhooks(client, "6476788026")).data?.map((item) => item.id)).toEqual([
+      "w1",
+    ]);
+    expect((await pingWebhook(client, "w1")).data?.data.id).toBe("p1");
+    expect((await removeWebhook(client, "w1")).error).toBeUndefined();
+    expect(deletes).toBe(1);
+    expect(sent.map((entry) => entry.line)).toEqual([
+      "GET /v1/apps/6476788026/webhooks?limit=200",
+      "POST /v1/webhookPings",
+      "DELETE /v1/webhooks/w1",
+      "GET /v1/webhooks/w1",
+    ]);
+  });
+});
+
+describe("marketplace search details", () => {
+  it("registers a catalog URL for an app", async () => {
+    const { client, sent } = clientWith(async () =>
+      json(201, { data: { type: "marketplaceSearchDetails", id: "s1" }, links: { self: base } }),
+    );
+    const created = await createMarketplaceSearchDetail(client, {
+      appId: "6476788026",
+      catalogUrl: "https://marketplace.example/sitemap.xml",
+    });
+    expect(created.data?.data.id).toBe("s1");
+    expect(sent[0]?.body).toMatchObject({
+      data: { attributes: { catalogUrl: "https://marketplace.example/sitemap.xml" } },
+    });
+  });
+});

@@ -1,0 +1,236 @@
+import type { Client } from "openapi-fetch";
+import type { components, paths } from "./generated/app-store-connect.js";
+import { collectItems } from "./paginate.js";
+import { removeConfirmed, requireId, settle } from "./result.js";
+import type { Result } from "./result.js";
+
+export type Webhook = components["schemas"]["Webhook"];
+export type WebhookResponse = components["schemas"]["WebhookResponse"];
+export type WebhookEventType = components["schemas"]["WebhookEventType"];
+export type WebhookDelivery = components["schemas"]["WebhookDelivery"];
+export type MarketplaceSearchDetailResponse =
+  components["schemas"]["MarketplaceSearchDetailResponse"];
+
+type AnyClient = Client<paths>;
+
+/** The events a marketplace listens to, for new and changed alternative distribution packages. */
+export const alternativeDistributionEventTypes: readonly WebhookEventType[] = [
+  "ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED",
+  "ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED",
+  "ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED",
+];
+
+/**
+ * Registers a webhook for an app (`/v1/webhooks`, which replaces the deprecated marketplace
+ * webhooks). `eventTypes` defaults to the alternative distribution events. The secret is sent
+ * once, is never returned by App Store Connect, and no error of this helper repeats it.
+ *
+ * @example
+ * ```ts
+ * import { createWebhook } from "@asc-kit/core";
+ *
+ * const { data, error } = await createWebhook(client, {
+ *   appId: "6476788026",
+ *   name: "Marketplace",
+ *   url: "https://marketplace.example/notifications",
+ *   secret: process.env.WEBHOOK_SECRET!,
+ * });
+ * ```
+ */
+export async function createWebhook(
+  client: AnyClient,
+  input: {
+    appId: string;
+    name: string;
+    url: string;
+    secret: string;
+    eventTypes?: readonly WebhookEventType[];
+    enabled?: boolean;
+  },
+): Promise<Result<WebhookResponse>> {
+  if (typeof input !== "object" || input === null) {
+    throw new TypeError("createWebhook needs { appId, name, url, secret }.");
+  }
+  requireId(input.appId, "appId");
+  if (typeof input.name !== "string" || input.name.trim() === "") {
+    throw new TypeError("name must be a non-empty name for the webhook.");
+  }
+  requireHttpsUrl(input.url);
+  if (typeof input.secret !== "string" || input.secret.length < 8) {
+    throw new TypeError("secret must be a string of at least 8 characters (it is not shown here).");
+  }
+  return settle("POST", "/v1/webhooks", () =>
+    client.POST("/v1/webhooks", {
+      body: {
+        data: {
+          type: "webhooks",
+          attributes: {
+            name: input.name,
+            url: input.url,
+            secret: input.secret,
+            enabled: input.enabled ?? true,
+            eventTypes: [...(input.eventTypes ?? alternativeDistributionEventTypes)],
+          },
+          relationships: { app: { data: { type: "apps", id: input.appId } } },
+        },
+      },
+    }),
+  );
+}
+
+/**
+ * Lists an app's webhooks, paging through all of them.
+ *
+ * @example
+ * ```ts
+ * import { listAppWebhooks } from "@asc-kit/core";
+ *
+ * const { data } = await listAppWebhooks(client, "6476788026");
+ * ```
+ */
+export async function listAppWebhooks(
+  client: AnyClient,
+  appId: string,
+): Promise<Result<Webhook[]>> {
+  requireId(appId, "appId");
+  return collectItems(client, "/v1/apps/{id}/webhooks", {
+    params: { path: { id: appId }, query: { limit: 200 } },
+  });
+}
+
+/**
+ * Removes a webhook; after an uncertain outcome it reads the webhook back and reports the
+ * removal as done if it is gone.
+ *
+ * @example
+ * ```ts
+ * import { removeWebhook } from "@asc-kit/core";
+ *
+ * await removeWebhook(client, "a-webhook-id");
+ * ```
+ */
+export async function removeWebhook(client: AnyClient, id: string): Promise<Result<null>> {
+  requireId(id, "id");
+  return removeConfirmed(
+    `/v1/webhooks/${id}`,
+    () => client.DELETE("/v1/webhooks/{id}", { params: { path: { id } } }),
+    () =>
+      settle("GET", `/v1/webhooks/${id}`, () =>
+        client.GET("/v1/webhooks/{id}", { params: { path: { id } } }),
+      ),
+  );
+}
+
+/**
+ * Lists a webhook's deliveries (`deliveryState`, the endpoint's answer), paging through all.
+ *
+ * @example
+ * ```ts
+ * import { listWebhookDeliveries } from "@asc-kit/core";
+ *
+ * const { data } = await listWebhookDeliveries(client, "a-webhook-id");
+ * ```
+ */
+export async function listWebhookDeliveries(
+  client: AnyClient,
+  webhookId: string,
+): Promise<Result<WebhookDelivery[]>> {
+  requireId(webhookId, "webhookId");
+  return collectItems(client, "/v1/webhooks/{id}/deliveries", {
+    params: { path: { id: webhookId }, query: { limit: 200 } },
+  });
+}
+
+/**
+ * Asks App Store Connect to send the webhook a test notification (a ping).
+ *
+ * @example
+ * ```ts
+ * import { pingWebhook } from "@asc-kit/core";
+ *
+ * await pingWebhook(client, "a-webhook-id");
+ * ```
+ */
+export async function pingWebhook(
+  client: AnyClient,
+  webhookId: string,
+): Promise<Result<components["schemas"]["WebhookPingResponse"]>> {
+  requireId(webhookId, "webhookId");
+  return settle("POST", "/v1/webhookPings", () =>
+    client.POST("/v1/webhookPings", {
+      body: {
+        data: {
+          type: "webhookPings",
+          relationships: { webhook: { data: { type: "webhooks", id: webhookId } } },
+        },
+      },
+    }),
+  );
+}
+
+/**
+ * Registers the catalog (the root sitemap Applebot crawls) of a marketplace app, for
+ * Spotlight. The URL must be HTTPS on the registered distribution domain.
+ *
+ * @example
+ * ```ts
+ * import { createMarketplaceSearchDetail } from "@asc-kit/core";
+ *
+ * await createMarketplaceSearchDetail(client, { appId: "6476788026", catalogUrl: "https://marketplace.example/sitemap.xml" });
+ * ```
+ */
+export async function createMarketplaceSearchDetail(
+  client: AnyClient,
+  input: { appId: string; catalogUrl: string },
+): Promise<Result<MarketplaceSearchDetailResponse>> {
+  if (typeof input !== "object" || input === null) {
+    throw new TypeError("createMarketplaceSearchDetail needs { appId, catalogUrl }.");
+  }
+  requireId(input.appId, "appId");
+  requireHttpsUrl(input.catalogUrl);
+  return settle("POST", "/v1/marketplaceSearchDetails", () =>
+    client.POST("/v1/marketplaceSearchDetails", {
+      body: {
+        data: {
+          type: "marketplaceSearchDetails",
+          attributes: { catalogUrl: input.catalogUrl },
+          relationships: { app: { data: { type: "apps", id: input.appId } } },
+        },
+      },
+    }),
+  );
+}
+
+/**
+ * Reads a marketplace app's search detail (its `catalogUrl`): 404 when it has none.
+ *
+ * @example
+ * ```ts
+ * import { getAppMarketplaceSearchDetail } from "@asc-kit/core";
+ *
+ * const { data } = await getAppMarketplaceSearchDetail(client, "6476788026");
+ * ```
+ */
+export async function getAppMarketplaceSearchDetail(
+  client: AnyClient,
+  appId: string,
+): Promise<Result<MarketplaceSearchDetailResponse>> {
+  requireId(appId, "appId");
+  return settle("GET", `/v1/apps/${appId}/marketplaceSearchDetail`, () =>
+    client.GET("/v1/apps/{id}/marketplaceSearchDetail", { params: { path: { id: appId } } }),
+  );
+}
+
+function requireHttpsUrl(value: unknown): asserts value is string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== "https:") {
+    throw new TypeError(
+      'The URL must be an absolute https URL, such as "https://marketplace.example/notifications".',
+    );
+  }
+}
