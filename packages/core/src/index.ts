@@ -66,7 +66,11 @@ export {
   listAppWebhooks,
   listWebhookDeliveries,
   pingWebhook,
+  redeliverWebhookDelivery,
+  removeMarketplaceSearchDetail,
   removeWebhook,
+  updateMarketplaceSearchDetail,
+  updateWebhook,
 } from "./marketplace.js";
 export type {
   MarketplaceSearchDetailResponse,

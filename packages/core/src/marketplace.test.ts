@@ -5,7 +5,11 @@ import {
   createWebhook,
   listAppWebhooks,
   pingWebhook,
+  redeliverWebhookDelivery,
+  removeMarketplaceSearchDetail,
   removeWebhook,
+  updateMarketplaceSearchDetail,
+  updateWebhook,
 } from "./index.js";
 import type { RequestFetch } from "./index.js";
 
@@ -130,5 +134,43 @@ describe("marketplace search details", () => {
     expect(sent[0]?.body).toMatchObject({
       data: { attributes: { catalogUrl: "https://marketplace.example/sitemap.xml" } },
     });
+  });
+});
+
+describe("changes", () => {
+  it("update a webhook with only what is given, redeliver, and change or clear a catalog", async () => {
+    const { client, sent } = clientWith(async (request) =>
+      request.method === "DELETE"
+        ? new Response(null, { status: 204 })
+        : json(200, { data: { type: "webhooks", id: "w1" }, links: { self: base } }),
+    );
+    await updateWebhook(client, "w1", { enabled: false });
+    await redeliverWebhookDelivery(client, "d1");
+    await updateMarketplaceSearchDetail(client, "s1", null);
+    expect((await removeMarketplaceSearchDetail(client, "s1")).data).toBeNull();
+    expect(sent.map((entry) => [entry.line, entry.body])).toEqual([
+      [
+        "PATCH /v1/webhooks/w1",
+        { data: { type: "webhooks", id: "w1", attributes: { enabled: false } } },
+      ],
+      [
+        "POST /v1/webhookDeliveries",
+        {
+          data: {
+            type: "webhookDeliveries",
+            relationships: { template: { data: { type: "webhookDeliveries", id: "d1" } } },
+          },
+        },
+      ],
+      [
+        "PATCH /v1/marketplaceSearchDetails/s1",
+        { data: { type: "marketplaceSearchDetails", id: "s1", attributes: { catalogUrl: null } } },
+      ],
+      ["DELETE /v1/marketplaceSearchDetails/s1", undefined],
+    ]);
+    await expect(updateWebhook(client, "w1", {})).rejects.toThrow(TypeError);
+    const short = updateWebhook(client, "w1", { secret: "tiny-7c" });
+    await expect(short).rejects.toThrow(TypeError);
+    await expect(short).rejects.not.toThrow(/tiny-7c/);
   });
 });

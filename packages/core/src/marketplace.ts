@@ -122,6 +122,83 @@ export async function removeWebhook(client: AnyClient, id: string): Promise<Resu
 }
 
 /**
+ * Changes a webhook: its name, URL, secret (never returned, never repeated in an error), event
+ * types or whether it is enabled. Only what is given is sent.
+ *
+ * @example
+ * ```ts
+ * import { updateWebhook } from "@asc-kit/core";
+ *
+ * await updateWebhook(client, "a-webhook-id", { enabled: false });
+ * ```
+ */
+export async function updateWebhook(
+  client: AnyClient,
+  id: string,
+  changes: {
+    name?: string;
+    url?: string;
+    secret?: string;
+    eventTypes?: readonly WebhookEventType[];
+    enabled?: boolean;
+  },
+): Promise<Result<WebhookResponse>> {
+  requireId(id, "id");
+  if (typeof changes !== "object" || changes === null || Object.keys(changes).length === 0) {
+    throw new TypeError(
+      "updateWebhook needs at least one of name, url, secret, eventTypes, enabled.",
+    );
+  }
+  if (changes.url !== undefined) requireHttpsUrl(changes.url);
+  if (
+    changes.secret !== undefined &&
+    (typeof changes.secret !== "string" || changes.secret.length < 8)
+  ) {
+    throw new TypeError("secret must be a string of at least 8 characters (it is not shown here).");
+  }
+  const { eventTypes, ...rest } = changes;
+  return settle("PATCH", `/v1/webhooks/${id}`, () =>
+    client.PATCH("/v1/webhooks/{id}", {
+      params: { path: { id } },
+      body: {
+        data: {
+          type: "webhooks",
+          id,
+          attributes: { ...rest, ...(eventTypes ? { eventTypes: [...eventTypes] } : {}) },
+        },
+      },
+    }),
+  );
+}
+
+/**
+ * Asks App Store Connect to send a delivery again (after the endpoint was down, say).
+ *
+ * @example
+ * ```ts
+ * import { redeliverWebhookDelivery } from "@asc-kit/core";
+ *
+ * await redeliverWebhookDelivery(client, "a-delivery-id");
+ * ```
+ */
+export async function redeliverWebhookDelivery(
+  client: AnyClient,
+  deliveryId: string,
+): Promise<Result<components["schemas"]["WebhookDeliveryResponse"]>> {
+  requireId(deliveryId, "deliveryId");
+  return settle("POST", "/v1/webhookDeliveries", () =>
+    client.POST("/v1/webhookDeliveries", {
+      body: {
+        data: {
+          type: "webhookDeliveries",
+          relationships: { template: { data: { type: "webhookDeliveries", id: deliveryId } } },
+        },
+      },
+    }),
+  );
+}
+
+/**
  * Lists a webhook's deliveries (`deliveryState`, the endpoint's answer), paging through all.
  *
  * @example
@@ -219,6 +296,54 @@ export async function getAppMarketplaceSearchDetail(
   return settle("GET", `/v1/apps/${appId}/marketplaceSearchDetail`, () =>
     client.GET("/v1/apps/{id}/marketplaceSearchDetail", { params: { path: { id: appId } } }),
   );
+}
+
+/**
+ * Changes a marketplace app's catalog URL, or clears it with `null`.
+ *
+ * @example
+ * ```ts
+ * import { updateMarketplaceSearchDetail } from "@asc-kit/core";
+ *
+ * await updateMarketplaceSearchDetail(client, "a-search-detail-id", "https://marketplace.example/sitemap.xml");
+ * ```
+ */
+export async function updateMarketplaceSearchDetail(
+  client: AnyClient,
+  id: string,
+  catalogUrl: string | null,
+): Promise<Result<MarketplaceSearchDetailResponse>> {
+  requireId(id, "id");
+  if (catalogUrl !== null) requireHttpsUrl(catalogUrl);
+  return settle("PATCH", `/v1/marketplaceSearchDetails/${id}`, () =>
+    client.PATCH("/v1/marketplaceSearchDetails/{id}", {
+      params: { path: { id } },
+      body: { data: { type: "marketplaceSearchDetails", id, attributes: { catalogUrl } } },
+    }),
+  );
+}
+
+/**
+ * Removes a marketplace app's search detail.
+ *
+ * @example
+ * ```ts
+ * import { removeMarketplaceSearchDetail } from "@asc-kit/core";
+ *
+ * await removeMarketplaceSearchDetail(client, "a-search-detail-id");
+ * ```
+ */
+export async function removeMarketplaceSearchDetail(
+  client: AnyClient,
+  id: string,
+): Promise<Result<null>> {
+  requireId(id, "id");
+  return settle("DELETE", `/v1/marketplaceSearchDetails/${id}`, async () => {
+    const { error, response } = await client.DELETE("/v1/marketplaceSearchDetails/{id}", {
+      params: { path: { id } },
+    });
+    return error === undefined ? { data: null, response } : { error, response };
+  });
 }
 
 function requireHttpsUrl(value: unknown): asserts value is string {
