@@ -174,12 +174,14 @@ async function place(
     // What a broken-off transfer left is verified already: resume from its last whole chunk.
     const kept = await keptBytes(partial, chunkSize);
     if (kept > 0) resumedFrom ??= kept;
-    let response = await request(fetchUrl, url, kept);
-    if (response.status === 403 || response.status === 410) {
-      await response.body?.cancel().catch(() => undefined);
-      url = (await refresh()).attributes?.url;
-      response = await request(fetchUrl, url, kept);
-    }
+    const fetched = await fetchFresh(
+      fetchUrl,
+      url,
+      kept,
+      async () => (await refresh()).attributes?.url,
+    );
+    url = fetched.url;
+    const response = fetched.response;
     const from = response.status === 206 ? kept : 0;
     if (response.status !== 200 && response.status !== 206) {
       await response.body?.cancel().catch(() => undefined);
@@ -206,6 +208,20 @@ async function place(
     downloaded: true,
     ...(resumedFrom === undefined ? {} : { resumedFrom }),
   };
+}
+
+/** Fetches a download link; one that has expired (403 or 410) is refreshed once and fetched again. */
+async function fetchFresh(
+  fetchUrl: NonNullable<DownloadOptions["fetch"]>,
+  url: string | undefined,
+  from: number,
+  refresh: () => Promise<string | undefined>,
+): Promise<{ response: Response; url: string | undefined }> {
+  const response = await request(fetchUrl, url, from);
+  if (response.status !== 403 && response.status !== 410) return { response, url };
+  await response.body?.cancel().catch(() => undefined);
+  const fresh = await refresh();
+  return { response: await request(fetchUrl, fresh, from), url: fresh };
 }
 
 async function request(
@@ -302,11 +318,7 @@ async function fetchWhole(
   what: string,
   refresh: () => Promise<string | undefined>,
 ): Promise<Uint8Array> {
-  let response = await request(fetchUrl, url, 0);
-  if (response.status === 403 || response.status === 410) {
-    await response.body?.cancel().catch(() => undefined);
-    response = await request(fetchUrl, await refresh(), 0);
-  }
+  const { response } = await fetchFresh(fetchUrl, url, 0, refresh);
   if (!response.ok) {
     throw new DownloadError(
       "ERR_DOWNLOAD_HTTP",

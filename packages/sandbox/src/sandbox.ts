@@ -312,18 +312,9 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     } catch (error) {
       return { kind: "response", response: answer(request.method, errorResult(error), {}) };
     }
-    if (url.pathname.startsWith("/assets/")) {
-      const fault = faults.next();
-      if (fault) stats.faults++;
-      if (fault === "reset-before") return { kind: "reset" };
-      const response =
-        (await assets.serve(request, url, fault === "corrupt")) ??
-        new Response(null, { status: 404 });
-      if (fault === "reset-after") return { kind: "reset" };
-      if (fault === "truncated") return { kind: "truncated", response };
-      return { kind: "response", response };
-    }
-    if (request.method === "OPTIONS") {
+    // Download links are the CDN's, not the API's: no token, no rate limit, no preflight.
+    const asset = url.pathname.startsWith("/assets/");
+    if (!asset && request.method === "OPTIONS") {
       const allow = router.methodsOf(url).join(", ");
       return { kind: "response", response: preflight(allow, cors) };
     }
@@ -332,7 +323,10 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     if (fault) stats.faults++;
     if (fault === "reset-before") return { kind: "reset" };
     if (fault === "slow") await delay(faults.current.slowMs ?? 5000);
-    const response = await serve(request, url, fault);
+    const response = asset
+      ? ((await assets.serve(request, url, fault === "corrupt")) ??
+        new Response(null, { status: 404 }))
+      : await serve(request, url, fault);
     if (fault === "reset-after") return { kind: "reset" };
     if (fault === "truncated") return { kind: "truncated", response };
     return { kind: "response", response };
