@@ -11,16 +11,22 @@ import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { createSandbox } from "./web.js";
 
-async function packageVersion(options: Parameters<typeof createSandbox>[0] = {}) {
-  const sandbox = await createSandbox({ assetBytes: 10_000, assetChunkBytes: 4_096, ...options });
-  const client = createAppStoreConnectClient({ ...sandbox.credentials, fetch: sandbox.fetch });
-  const created = await createAlternativeDistributionPackage(client, {
-    appStoreVersionId: sandbox.appStoreVersions()[0]!.id,
-  });
+/** Creates the package of an approved version and reads its version with its variants. */
+async function createdVersion(
+  client: ReturnType<typeof createAppStoreConnectClient>,
+  appStoreVersionId: string,
+) {
+  const created = await createAlternativeDistributionPackage(client, { appStoreVersionId });
   const [version] = (
     await listAlternativeDistributionPackageVersions(client, created.data!.data.id)
   ).data!;
-  const contents = (await getAlternativeDistributionPackageVersion(client, version!.id)).data!;
+  return (await getAlternativeDistributionPackageVersion(client, version!.id)).data!;
+}
+
+async function packageVersion(options: Parameters<typeof createSandbox>[0] = {}) {
+  const sandbox = await createSandbox({ assetBytes: 10_000, assetChunkBytes: 4_096, ...options });
+  const client = createAppStoreConnectClient({ ...sandbox.credentials, fetch: sandbox.fetch });
+  const contents = await createdVersion(client, sandbox.appStoreVersions()[0]!.id);
   return { sandbox, client, contents };
 }
 
@@ -84,5 +90,36 @@ describe("the sandbox's download links", () => {
     );
     const manifest = parsePackageManifest(new TextDecoder().decode(files["manifest.json"]));
     expect(manifest.deltas.map((delta) => delta.assetPath)).toEqual([`delta/${deltaId}.ipa`]);
+  });
+});
+
+describe("the sandbox's assets over HTTP", () => {
+  it("stream a verified asset and its ranges, each chunk with a digest of its own", async () => {
+    const { startSandbox } = await import("./server.js");
+    const options = { assetBytes: 3 * 1024 * 1024 + 5, assetChunkBytes: 1024 * 1024 };
+    const server = await startSandbox({ ...options, installTargets: ["iPhone"] });
+    try {
+      const client = createAppStoreConnectClient({ ...server.credentials, baseUrl: server.url });
+      const contents = await createdVersion(client, server.appStoreVersions()[0]!.id);
+      expect(contents.variants).toHaveLength(1);
+      const files = unzipSync(
+        new Uint8Array(await (await fetch(contents.version.attributes!.url!)).arrayBuffer()),
+      );
+      const manifest = parsePackageManifest(new TextDecoder().decode(files["manifest.json"]));
+      const asset = manifest.variants[0]!;
+      expect(new Set(asset.hashes[0]!.encryptedChunkDigests).size).toBe(4);
+      const url = contents.variants[0]!.attributes!.url!;
+      expect(await verify((await fetch(url)).body!, asset)).toBe(options.assetBytes);
+      const tail = await fetch(url, { headers: { range: "bytes=3145000-" } });
+      expect(tail.headers.get("content-range")).toBe(`bytes 3145000-3145732/3145733`);
+      expect((await tail.arrayBuffer()).byteLength).toBe(733);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("refuse an empty or malformed list of install targets", async () => {
+    await expect(createSandbox({ installTargets: [] })).rejects.toThrow(TypeError);
+    await expect(createSandbox({ installTargets: [""] })).rejects.toThrow(/installTargets/);
   });
 });

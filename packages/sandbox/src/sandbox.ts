@@ -80,6 +80,8 @@ export interface CreateSandboxOptions {
   assetBytes?: number;
   /** The manifest's digest chunk size. Default 64 KiB (Apple's large assets use 10 MiB). */
   assetChunkBytes?: number;
+  /** The device classes a new package gets a variant for. Default `["iPhone", "iPad"]`. */
+  installTargets?: readonly string[];
 }
 
 export type { SandboxStats } from "./resources/context.js";
@@ -102,6 +104,11 @@ export interface SandboxHandler {
   setFaults(faults: FaultOptions): void;
   /** Queues faults for the next requests, one each, in order. */
   injectFaults(...kinds: FaultKind[]): void;
+  /**
+   * Queues faults for the next variant and delta downloads only (API calls and the version's
+   * zip go untouched): `truncated`, `reset-before`, `corrupt`, `slow`, …, one per download.
+   */
+  injectAssetFaults(...kinds: FaultKind[]): void;
   /** Registers another API key. */
   addApiKey(apiKey: RegisteredApiKey): void;
   /** A copy of the stored alternative distribution keys. */
@@ -160,6 +167,13 @@ export async function createSandbox(options: CreateSandboxOptions = {}): Promise
 /** The sandbox without a transport: `startSandbox` and `createSandbox` put one around it. */
 export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: () => string) {
   const now = options.now ?? Date.now;
+  if (
+    options.installTargets !== undefined &&
+    (options.installTargets.length === 0 ||
+      !options.installTargets.every((target) => typeof target === "string" && target !== ""))
+  ) {
+    throw new TypeError('installTargets must list at least one device class, e.g. ["iPhone"].');
+  }
   const storage = options.storage;
   const loaded = await storage?.load();
   const data: SandboxData = loaded ?? (await freshData(options.apps ?? defaultApps));
@@ -183,6 +197,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     now,
   );
   const context: ResourceContext = {
+    installTargets: options.installTargets ?? ["iPhone", "iPad"],
     link: (path, lifetimeMs) => assets.link(baseUrl(), path, lifetimeMs),
     data,
     get baseUrl() {
@@ -319,12 +334,13 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       return { kind: "response", response: preflight(allow, cors) };
     }
     if (faults.current.latencyMs) await delay(faults.current.latencyMs);
-    const fault = faults.next();
+    const fault = faults.next(asset && url.pathname.endsWith(".ipa"));
     if (fault) stats.faults++;
     if (fault === "reset-before") return { kind: "reset" };
     if (fault === "slow") await delay(faults.current.slowMs ?? 5000);
     const response = asset
-      ? ((await assets.serve(request, url, fault === "corrupt")) ??
+      ? (cdnError(fault) ??
+        (await assets.serve(request, url, fault === "corrupt")) ??
         new Response(null, { status: 404 }))
       : await serve(request, url, fault);
     if (fault === "reset-after") return { kind: "reset" };
@@ -347,6 +363,9 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       },
       injectFaults(...kinds: FaultKind[]) {
         faults.queue.push(...kinds);
+      },
+      injectAssetFaults(...kinds: FaultKind[]) {
+        faults.assetQueue.push(...kinds);
       },
       addApiKey(apiKey: RegisteredApiKey) {
         data.apiKeys.push(apiKey);
@@ -377,12 +396,24 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   };
 }
 
+/** A download's answer to a status fault: what a CDN sends, XML and no JSON:API document. */
+function cdnError(fault: FaultKind | undefined): Response | undefined {
+  if (fault === undefined || !/^\d{3}$/.test(fault)) return undefined;
+  return new Response("<Error><Code>ServiceUnavailable</Code></Error>", {
+    status: Number(fault),
+    headers: { "content-type": "application/xml" },
+  });
+}
+
 function faultSource(initial: FaultOptions) {
   const source = {
     current: initial,
     queue: [] as FaultKind[],
-    next(): FaultKind | undefined {
-      const queued = source.queue.shift();
+    /** Faults for the next variant and delta downloads only. */
+    assetQueue: [] as FaultKind[],
+    next(assetDownload: boolean): FaultKind | undefined {
+      const queued =
+        (assetDownload ? source.assetQueue.shift() : undefined) ?? source.queue.shift();
       if (queued) return queued;
       const rates = source.current;
       const random = rates.random ?? Math.random;

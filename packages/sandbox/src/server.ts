@@ -114,14 +114,55 @@ function headersOf(request: IncomingMessage): Headers {
 
 async function write(outcome: Outcome, request: IncomingMessage, response: ServerResponse) {
   if (outcome.kind === "reset") return void request.socket.destroy();
-  const { status, headers } = outcome.response;
-  const bytes = new Uint8Array(await outcome.response.arrayBuffer());
+  const { status, headers, body } = outcome.response;
   const head: Record<string, string> = Object.fromEntries(headers);
   if (outcome.kind === "truncated") {
-    response.writeHead(status, { ...head, "content-length": String(bytes.byteLength) });
-    response.write(bytes.slice(0, Math.floor(bytes.byteLength / 2)));
+    // Half of the declared length (or of the whole body, for answers that declare none).
+    const declared = headers.get("content-length");
+    const bytes = declared === null ? new Uint8Array(await outcome.response.arrayBuffer()) : null;
+    const length = bytes ? bytes.byteLength : Number(declared);
+    response.writeHead(status, { ...head, "content-length": String(length) });
+    if (bytes) response.write(bytes.slice(0, Math.floor(length / 2)));
+    else if (body) await copy(body, response, Math.floor(length / 2));
     return void request.socket.destroy();
   }
   response.writeHead(status, head);
-  response.end(request.method === "HEAD" ? undefined : bytes);
+  if (request.method === "HEAD" || !body) {
+    await body?.cancel();
+    return void response.end();
+  }
+  await copy(body, response, Number.POSITIVE_INFINITY);
+  response.end();
+}
+
+/**
+ * Writes up to `limit` bytes of a Web body to the response as the client takes them: an asset
+ * of hundreds of megabytes streams with a few pieces in memory, never whole.
+ */
+async function copy(body: ReadableStream<Uint8Array>, response: ServerResponse, limit: number) {
+  const reader = body.getReader();
+  let written = 0;
+  try {
+    while (written < limit) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      const piece = value.byteLength > limit - written ? value.subarray(0, limit - written) : value;
+      written += piece.byteLength;
+      if (!response.write(piece)) {
+        if (response.destroyed) return;
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            response.off("drain", go);
+            response.off("close", go);
+            resolve();
+          };
+          response.on("drain", go);
+          response.on("close", go);
+        });
+      }
+      if (response.destroyed) return;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
 }

@@ -17,6 +17,8 @@ export interface ResourceContext {
   /** The sandbox's own base URL: every link is built on it. */
   baseUrl: string;
   stats: SandboxStats;
+  /** The device classes a new package gets a variant for. */
+  installTargets: readonly string[];
   /**
    * Applies a change (`apply` returns how to undo it) and resolves once a save that includes it
    * is durable; when the save fails, the change is undone and the request answers 500.

@@ -33,7 +33,7 @@ const assetTypes = {
 
 /**
  * Alternative distribution packages: created for an approved App Store version, with one
- * `COMPLETED` version of two variants at once (Apple builds them later; the sandbox does not
+ * `COMPLETED` version with a variant per install target at once (Apple builds them later; the sandbox does not
  * make tests wait), read by id, by version and through the App Store version.
  */
 export const packageRoutes: ResourceFamily = (router, context) => {
@@ -133,7 +133,7 @@ export const packageRoutes: ResourceFamily = (router, context) => {
           `The App Store version ${appStoreVersion.id} already has an alternative distribution package (${existing.id}).`,
         );
       }
-      const built = build(appStoreVersion);
+      const built = build(appStoreVersion, context.installTargets);
       await context.commit(() => {
         packages.push(built.package);
         versions.push(built.version);
@@ -307,8 +307,8 @@ function readCreateRequest(body: string, appStoreVersions: readonly StoredAppSto
   return version;
 }
 
-/** What App Store Connect has ready for a new package: one completed version, two variants. */
-function build(appStoreVersion: StoredAppStoreVersion) {
+/** What App Store Connect has ready for a new package: one completed version, a variant per target. */
+function build(appStoreVersion: StoredAppStoreVersion, installTargets: readonly string[]) {
   const id = () => crypto.randomUUID();
   const hex = () => crypto.randomUUID().replace(/-/g, "").repeat(2);
   const item: StoredPackage = {
@@ -324,7 +324,7 @@ function build(appStoreVersion: StoredAppStoreVersion) {
     fileChecksum: hex(),
   };
 
-  const assets: StoredPackageAsset[] = ["iPhone", "iPad"].map((installTarget) => ({
+  const assets: StoredPackageAsset[] = installTargets.map((installTarget) => ({
     id: id(),
     packageVersionId: version.id,
     kind: "variant",
