@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -6,6 +6,7 @@ import {
   createAppStoreConnectClient,
   listAlternativeDistributionPackageVersions,
 } from "@asc-kit/core";
+import { startSandbox } from "@asc-kit/sandbox";
 import { createSandbox } from "@asc-kit/sandbox/web";
 import type { CreateSandboxOptions } from "@asc-kit/sandbox/web";
 import { describe, expect, it } from "vitest";
@@ -97,6 +98,23 @@ describe("downloadPackageVersion", () => {
     expect(assetRequests.filter((request) => request.endsWith("bytes=4096-"))).toHaveLength(1);
   });
 
+  it("checks what a crashed run left before resuming from it, keeping only verified chunks", async () => {
+    const { out, download, assetRequests } = await setUp();
+    const first = await download();
+    const path = join(out, first.assets[0]!.assetPath);
+    // A crash mid-transfer leaves a partial file whose second chunk was never verified.
+    const bytes = await readFile(path);
+    bytes[5_000] = bytes[5_000]! ^ 0xff;
+    await writeFile(`${path}.part`, bytes.subarray(0, 9_000));
+    await rm(path);
+    assetRequests.length = 0;
+    const result = await download();
+    expect(result.assets[0]).toMatchObject({ downloaded: true, resumedFrom: 4_096 });
+    expect(assetRequests.filter((request) => request.endsWith(".ipa bytes=4096-"))).toHaveLength(1);
+    const again = await download();
+    expect(again.assets.every((asset) => !asset.downloaded)).toBe(true);
+  });
+
   it("refuses a corrupt chunk, naming the asset and chunk, and leaves no partial file", async () => {
     const { sandbox, out, download } = await setUp({}, async (index, answer) => {
       if (index === 0) sandbox.injectFaults("corrupt");
@@ -143,5 +161,64 @@ describe("downloadPackageVersion", () => {
     await writeFile(join(out, ".DS_Store"), "");
     await expect(download()).rejects.toMatchObject({ code: "ERR_LAYOUT" });
     await expect(download()).rejects.toBeInstanceOf(DownloadError);
+  });
+});
+
+describe("downloadPackageVersion over HTTP (Node's own transport, no fetch injected)", () => {
+  async function overHttp() {
+    const sandbox = await startSandbox({ assetBytes: 300_000, assetChunkBytes: 65_536 });
+    const client = createAppStoreConnectClient({ ...sandbox.credentials, baseUrl: sandbox.url });
+    const created = await createAlternativeDistributionPackage(client, {
+      appStoreVersionId: sandbox.appStoreVersions()[0]!.id,
+    });
+    const versions = await listAlternativeDistributionPackageVersions(
+      client,
+      created.data!.data.id,
+    );
+    const folder = await mkdtemp(join(tmpdir(), "asc-kit-download-http-"));
+    const out = join(folder, "package");
+    const download = () => downloadPackageVersion(client, versions.data![0]!.id, { out });
+    return { sandbox, out, download };
+  }
+
+  it("downloads, resumes a body cut off half-way, and refuses a corrupt chunk", async () => {
+    const { sandbox, out, download } = await overHttp();
+    try {
+      sandbox.injectAssetFaults("truncated");
+      const result = await download();
+      expect(result.assets.every((asset) => asset.downloaded && asset.bytes === 300_000)).toBe(
+        true,
+      );
+      // Half of 300,000 bytes arrived: two whole 65,536-byte chunks are kept.
+      expect(result.assets.map((asset) => asset.resumedFrom).filter(Boolean)).toEqual([131_072]);
+
+      await rm(out, { recursive: true });
+      sandbox.injectAssetFaults("corrupt");
+      await expect(download()).rejects.toMatchObject({
+        code: "ERR_CHUNK_DIGEST",
+        detail: { chunk: 2 },
+      });
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it("asks again after a CDN error, and reports one that persists with its status", async () => {
+    const { sandbox, out, download } = await overHttp();
+    try {
+      sandbox.injectAssetFaults("503");
+      const result = await download();
+      expect(result.assets.every((asset) => asset.downloaded)).toBe(true);
+
+      await rm(out, { recursive: true });
+      sandbox.injectAssetFaults(...Array<"500">(8).fill("500"));
+      await expect(download()).rejects.toMatchObject({
+        name: "DownloadError",
+        code: "ERR_DOWNLOAD_HTTP",
+        message: expect.stringContaining("answered 500"),
+      });
+    } finally {
+      await sandbox.stop();
+    }
   });
 });

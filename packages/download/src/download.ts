@@ -1,33 +1,18 @@
-import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { Readable } from "node:stream";
 import {
   getAlternativeDistributionPackageDelta,
   getAlternativeDistributionPackageVariant,
   getAlternativeDistributionPackageVersion,
   parsePackageManifest,
-  verifiedAsset,
 } from "@asc-kit/core";
-import type {
-  AlternativeDistributionPackageDelta,
-  AlternativeDistributionPackageVariant,
-  AppStoreConnectClient,
-  ManifestAsset,
-  PackageManifest,
-} from "@asc-kit/core";
+import type { AppStoreConnectClient, PackageManifest } from "@asc-kit/core";
 import { unzipSync } from "fflate";
-
-/** A download that cannot go on: `code` is stable, the message says what to do. */
-export class DownloadError extends Error {
-  override readonly name = "DownloadError";
-  constructor(
-    readonly code: "ERR_DOWNLOAD_HTTP" | "ERR_DOWNLOAD_ZIP" | "ERR_LAYOUT",
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { DownloadError } from "./errors.js";
+import { openFresh, place } from "./transfer.js";
+import type { OnProgress, Resource } from "./transfer.js";
+import { downloadTransport } from "./transport.js";
+import type { FetchUrl, OpenDownload } from "./transport.js";
 
 export interface DownloadOptions {
   /** The folder to lay the package out in: what the distribution domain serves. */
@@ -37,14 +22,18 @@ export interface DownloadOptions {
    * never in it: the folder is served to the world, the key blobs are secrets.
    */
   keyBlobs?: string;
-  /** The fetch for download URLs. Default `globalThis.fetch`. */
-  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /**
+   * A fetch for the download links (the zip, variants and deltas), for tests, proxies or other
+   * transports. Default: Node's `http`/`https`, which streams to disk at the speed of curl.
+   * API calls go through `client`, whatever this is.
+   */
+  fetch?: FetchUrl;
   /** Downloads at once. Default 2. */
   concurrency?: number;
   /** Attempts per asset when a transfer breaks off; each resumes where it stopped. Default 4. */
   attempts?: number;
   /** Called as bytes arrive. */
-  onProgress?: (progress: { assetPath: string; bytes: number; total: number }) => void;
+  onProgress?: OnProgress;
 }
 
 /** One asset of the layout, and how it came to be there. */
@@ -89,7 +78,7 @@ export async function downloadPackageVersion(
   versionId: string,
   options: DownloadOptions,
 ): Promise<DownloadResult> {
-  const fetchUrl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const openDownload = downloadTransport(options.fetch);
   const keyBlobs = options.keyBlobs ?? `${options.out.replace(/[/\\]+$/, "")}.key-blobs.json`;
   if (isInside(options.out, keyBlobs)) {
     throw new TypeError("keyBlobs must be outside the served folder: the key blobs are secrets.");
@@ -98,11 +87,16 @@ export async function downloadPackageVersion(
   if (contents.error) throw contents.error;
   const { version, variants, deltas } = contents.data;
 
-  const zip = await fetchWhole(fetchUrl, version.attributes?.url, "the version's zip", async () => {
-    const again = await getAlternativeDistributionPackageVersion(client, versionId);
-    if (again.error) throw again.error;
-    return again.data.version.attributes?.url;
-  });
+  const zip = await fetchWhole(
+    openDownload,
+    version.attributes?.url,
+    "the version's zip",
+    async () => {
+      const again = await getAlternativeDistributionPackageVersion(client, versionId);
+      if (again.error) throw again.error;
+      return again.data.version.attributes?.url;
+    },
+  );
   const { manifestText, signature } = unzip(zip);
   const manifest = parsePackageManifest(manifestText);
   await mkdir(options.out, { recursive: true });
@@ -122,7 +116,7 @@ export async function downloadPackageVersion(
     const resource = resources.get(`${kind}:${asset.publicId}`) ?? (await refresh());
     const keyBlob = resource.attributes?.alternativeDistributionKeyBlob;
     if (keyBlob) blobs[asset.publicId] = { kind, assetPath: asset.assetPath, keyBlob };
-    const placed = await place(asset, resource, refresh, fetchUrl, options);
+    const placed = await place(asset, resource, refresh, openDownload, options);
     return { kind, publicId: asset.publicId, assetPath: asset.assetPath, ...placed };
   });
   await writeAtomically(keyBlobs, `${JSON.stringify(blobs, null, 2)}\n`, 0o600);
@@ -135,8 +129,6 @@ export async function downloadPackageVersion(
     assets,
   };
 }
-
-type Resource = AlternativeDistributionPackageVariant | AlternativeDistributionPackageDelta;
 
 async function readResource(
   client: AppStoreConnectClient,
@@ -151,189 +143,37 @@ async function readResource(
   return result.data;
 }
 
-/** One asset at its path: kept if a verified copy is there, else downloaded, resuming. */
-async function place(
-  asset: ManifestAsset,
-  resource: Resource,
-  refresh: () => Promise<Resource>,
-  fetchUrl: NonNullable<DownloadOptions["fetch"]>,
-  options: DownloadOptions,
-): Promise<{ bytes: number; downloaded: boolean; resumedFrom?: number }> {
-  const target = join(options.out, ...asset.assetPath.split("/"));
-  if (await verifiedFile(target, asset)) {
-    return { bytes: asset.compressedSize, downloaded: false };
-  }
-  await rm(target, { force: true });
-  await mkdir(dirname(target), { recursive: true });
-  const partial = `${target}.part`;
-  const chunkSize = asset.hashes[0]!.chunkSize;
-  let url = resource.attributes?.url;
-  let resumedFrom: number | undefined;
-  const attempts = options.attempts ?? 4;
-  for (let attempt = 1; ; attempt++) {
-    // What a broken-off transfer left is verified already: resume from its last whole chunk.
-    const kept = await keptBytes(partial, chunkSize);
-    if (kept > 0) resumedFrom ??= kept;
-    const fetched = await fetchFresh(
-      fetchUrl,
-      url,
-      kept,
-      async () => (await refresh()).attributes?.url,
-    );
-    url = fetched.url;
-    const response = fetched.response;
-    const from = response.status === 206 ? kept : 0;
-    if (response.status !== 200 && response.status !== 206) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new DownloadError(
-        "ERR_DOWNLOAD_HTTP",
-        `${asset.assetPath}: the download answered ${response.status}.`,
-      );
-    }
-    const transfer = await append(partial, from, response, asset, options.onProgress).then(
-      () => undefined,
-      (failure: TransferFailure) => failure,
-    );
-    if (!transfer) break;
-    // A transfer that broke off keeps its verified chunks; a digest that does not match loses all.
-    if (!transfer.brokeOff) {
-      await rm(partial, { force: true });
-      throw transfer.error;
-    }
-    if (attempt >= attempts) throw transfer.error;
-  }
-  await rename(partial, target);
-  return {
-    bytes: asset.compressedSize,
-    downloaded: true,
-    ...(resumedFrom === undefined ? {} : { resumedFrom }),
-  };
-}
-
-/** Fetches a download link; one that has expired (403 or 410) is refreshed once and fetched again. */
-async function fetchFresh(
-  fetchUrl: NonNullable<DownloadOptions["fetch"]>,
-  url: string | undefined,
-  from: number,
-  refresh: () => Promise<string | undefined>,
-): Promise<{ response: Response; url: string | undefined }> {
-  const response = await request(fetchUrl, url, from);
-  if (response.status !== 403 && response.status !== 410) return { response, url };
-  await response.body?.cancel().catch(() => undefined);
-  const fresh = await refresh();
-  return { response: await request(fetchUrl, fresh, from), url: fresh };
-}
-
-async function request(
-  fetchUrl: NonNullable<DownloadOptions["fetch"]>,
-  url: string | undefined,
-  from: number,
-): Promise<Response> {
-  if (!url) throw new DownloadError("ERR_DOWNLOAD_HTTP", "App Store Connect gave no download URL.");
-  return fetchUrl(url, from > 0 ? { headers: { range: `bytes=${from}-` } } : {});
-}
-
-/** Why a transfer did not complete: `brokeOff` when the connection failed, not the data. */
-interface TransferFailure {
-  error: unknown;
-  brokeOff: boolean;
-}
-
-/**
- * Streams the verified body onto the partial file, from byte `from`. A connection that breaks
- * off ends the stream early instead of erroring it, so that every chunk verified before the
- * break is written (and kept for the next attempt); it is reported as `brokeOff`.
- */
-async function append(
-  partial: string,
-  from: number,
-  response: Response,
-  asset: ManifestAsset,
-  onProgress: DownloadOptions["onProgress"],
-): Promise<void> {
-  const chunkSize = asset.hashes[0]!.chunkSize;
-  let broke: unknown;
-  const reader = response.body!.getReader();
-  const source = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (error) {
-        broke = error;
-        controller.close();
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  const file = await open(partial, from > 0 ? "r+" : "w");
-  try {
-    await file.truncate(from);
-    let position = from;
-    const verified = source.pipeThrough(verifiedAsset(asset, { fromChunk: from / chunkSize }));
-    for await (const chunk of verified as unknown as AsyncIterable<Uint8Array>) {
-      await file.write(chunk, 0, chunk.byteLength, position);
-      position += chunk.byteLength;
-      onProgress?.({ assetPath: asset.assetPath, bytes: position, total: asset.compressedSize });
-    }
-    await file.sync();
-  } catch (error) {
-    // Cut short, the asset is too small for the manifest: that is the break, not bad data.
-    throw { error: broke ?? error, brokeOff: broke !== undefined } satisfies TransferFailure;
-  } finally {
-    await file.close();
-  }
-  if (broke !== undefined) throw { error: broke, brokeOff: true } satisfies TransferFailure;
-}
-
-/** The bytes of a partial file to keep: whole chunks only (they were verified as written). */
-async function keptBytes(partial: string, chunkSize: number): Promise<number> {
-  const size = await stat(partial).then(
-    (info) => info.size,
-    () => 0,
-  );
-  return size - (size % chunkSize);
-}
-
-/** Whether a complete, verified copy of the asset is at `path`. */
-async function verifiedFile(path: string, asset: ManifestAsset): Promise<boolean> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info || info.size !== asset.compressedSize) return false;
-  const file = createReadStream(path);
-  try {
-    const stream = Readable.toWeb(file) as unknown as ReadableStream<Uint8Array>;
-    await stream.pipeThrough(verifiedAsset(asset)).pipeTo(new WritableStream());
-    return true;
-  } catch {
-    return false;
-  } finally {
-    file.destroy();
-  }
-}
-
 async function fetchWhole(
-  fetchUrl: NonNullable<DownloadOptions["fetch"]>,
+  openDownload: OpenDownload,
   url: string | undefined,
   what: string,
   refresh: () => Promise<string | undefined>,
 ): Promise<Uint8Array> {
-  const { response } = await fetchFresh(fetchUrl, url, 0, refresh);
-  if (!response.ok) {
+  const { download } = await openFresh(openDownload, url, 0, refresh);
+  const tooLarge = () =>
+    new DownloadError("ERR_DOWNLOAD_ZIP", `${what} is larger than ${maxZipBytes} bytes.`);
+  if (download.status !== 200) {
+    download.body.destroy();
     throw new DownloadError(
       "ERR_DOWNLOAD_HTTP",
-      `Downloading ${what} answered ${response.status}.`,
+      `Downloading ${what} answered ${download.status}.`,
     );
   }
-  const length = Number(response.headers.get("content-length") ?? 0);
-  if (length > maxZipBytes) {
-    throw new DownloadError("ERR_DOWNLOAD_ZIP", `${what} is larger than ${maxZipBytes} bytes.`);
+  if ((download.length ?? 0) > maxZipBytes) {
+    download.body.destroy();
+    throw tooLarge();
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.byteLength > maxZipBytes) {
-    throw new DownloadError("ERR_DOWNLOAD_ZIP", `${what} is larger than ${maxZipBytes} bytes.`);
+  const pieces: Uint8Array[] = [];
+  let total = 0;
+  for await (const piece of download.body) {
+    total += piece.byteLength;
+    if (total > maxZipBytes) {
+      download.body.destroy();
+      throw tooLarge();
+    }
+    pieces.push(piece);
   }
-  return bytes;
+  return Buffer.concat(pieces, total);
 }
 
 /** `manifest.json` and `signature` from the version's zip, refusing anything oversized. */

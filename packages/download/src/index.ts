@@ -1,2 +1,3 @@
-export { DownloadError, downloadPackageVersion } from "./download.js";
+export { downloadPackageVersion } from "./download.js";
 export type { DownloadOptions, DownloadResult, DownloadedAsset } from "./download.js";
+export { DownloadError } from "./errors.js";
