@@ -12,6 +12,7 @@ const code = await run(process.argv.slice(2), {
   },
   env: process.env,
   isTty: Boolean(process.stdout.isTTY && process.stdin.isTTY),
+  stderrIsTty: Boolean(process.stderr.isTTY),
   confirm: async (question) => {
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await prompt.question(question);

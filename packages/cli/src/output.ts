@@ -7,6 +7,8 @@ export interface Io {
   env: Record<string, string | undefined>;
   /** Whether standard output/error are terminals (colors, prompts). */
   isTty: boolean;
+  /** Whether standard error is a terminal (progress bars); default `isTty`. */
+  stderrIsTty?: boolean;
   /** Asks a yes/no question on the terminal. */
   confirm: (question: string) => Promise<boolean>;
 }

@@ -11,6 +11,7 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { table } from "../output.js";
+import { progressBars } from "../progress.js";
 import { usageError } from "../report.js";
 import { unwrap } from "./shared.js";
 
@@ -121,18 +122,17 @@ function registerDownload(packages: Command, context: Context): void {
     )
     .action(async (versionId: string, options: { out: string; keyBlobs?: string }) => {
       const { io, colors } = context;
-      const showProgress = io.isTty && !context.globals().json;
+      // Bars on a terminal only: --json, a pipe or a CI log gets the result alone.
+      const progress =
+        (io.stderrIsTty ?? io.isTty) && !context.globals().json
+          ? progressBars(io.stderr)
+          : undefined;
       const result = await downloadPackageVersion(await context.client(), versionId, {
         out: options.out,
         ...(options.keyBlobs ? { keyBlobs: options.keyBlobs } : {}),
-        ...(showProgress
-          ? {
-              onProgress: ({ assetPath, bytes, total }) =>
-                io.stderr(`\r${assetPath} ${Math.floor((100 * bytes) / total)}%`),
-            }
-          : {}),
+        ...(progress ? { onProgress: progress.update } : {}),
       });
-      if (showProgress) io.stderr("\n");
+      progress?.finish();
       const rows = result.assets.map((asset) => [
         asset.assetPath,
         String(asset.bytes),
