@@ -11,6 +11,8 @@ export interface Target {
   privateKey: string;
   /** A ready-made token, for raw fetch and openapi-fetch alone. */
   token: string;
+  /** The fetch every client is given; default the global one. */
+  fetch?: (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 }
 
 /** One call of the list endpoint, made by a client created once per target. */
@@ -23,12 +25,25 @@ export type ClientName =
   | "appstore-connect-sdk@2.0.0"
   | "@rage-against-the-pixel/app-store-connect-api@4.4.1";
 
+/** The libraries compared, and the two baselines beside them. */
+export const libraries = [
+  "asc-kit",
+  "appstore-connect-sdk@2.0.0",
+  "@rage-against-the-pixel/app-store-connect-api@4.4.1",
+] as const satisfies readonly ClientName[];
+export const clientNames: readonly ClientName[] = [
+  "raw fetch",
+  "openapi-fetch alone",
+  ...libraries,
+];
+
 export async function createListCall(name: ClientName, target: Target): Promise<ListCall> {
   const fail = (what: unknown) => {
     throw new Error(`${name}: unexpected error response ${JSON.stringify(what)}`);
   };
   switch (name) {
-    case "raw fetch":
+    case "raw fetch": {
+      const fetch = target.fetch ?? globalThis.fetch;
       return async () => {
         const response = await fetch(`${target.baseUrl}/v1/alternativeDistributionKeys?limit=50`, {
           headers: { Authorization: `Bearer ${target.token}` },
@@ -36,10 +51,12 @@ export async function createListCall(name: ClientName, target: Target): Promise<
         if (!response.ok) fail(response.status);
         await response.json();
       };
+    }
     case "openapi-fetch alone": {
       const client = createClient<paths>({
         baseUrl: target.baseUrl,
         headers: { Authorization: `Bearer ${target.token}` },
+        ...(target.fetch ? { fetch: target.fetch } : {}),
       });
       return async () => {
         const { error } = await client.GET("/v1/alternativeDistributionKeys", {
@@ -50,7 +67,13 @@ export async function createListCall(name: ClientName, target: Target): Promise<
     }
     case "asc-kit": {
       const { keyId, issuerId, privateKey, baseUrl } = target;
-      const client = createAppStoreConnectClient({ keyId, issuerId, privateKey, baseUrl });
+      const client = createAppStoreConnectClient({
+        keyId,
+        issuerId,
+        privateKey,
+        baseUrl,
+        ...(target.fetch ? { fetch: target.fetch } : {}),
+      });
       return async () => {
         const { error } = await client.GET("/v1/alternativeDistributionKeys", {
           params: { query: { limit: 50 } },
@@ -69,6 +92,8 @@ export async function createListCall(name: ClientName, target: Target): Promise<
         privateKey: target.privateKey,
         baseUrl: target.baseUrl,
       });
+      // Its createClient takes no fetch; the client it returns does.
+      if (target.fetch) client.setConfig({ fetch: target.fetch });
       return async () => {
         const { error } = await sdk.alternativeDistributionKeysGetCollection({
           client,
@@ -91,7 +116,10 @@ export async function createListCall(name: ClientName, target: Target): Promise<
         privateKey: target.privateKey,
       });
       // The client has no base URL option; its generated client is a module-level singleton.
-      (generated.client ?? generated.default?.client).setConfig({ baseUrl: target.baseUrl });
+      (generated.client ?? generated.default?.client).setConfig({
+        baseUrl: target.baseUrl,
+        ...(target.fetch ? { fetch: target.fetch } : {}),
+      });
       return async () => {
         const { error } =
           await client.api.AlternativeDistributionKeys.alternativeDistributionKeysGetCollection({

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
-const page = JSON.stringify({
+export const listPage = JSON.stringify({
   data: [
     {
       type: "alternativeDistributionKeys",
@@ -58,7 +58,7 @@ if (process.argv.includes("--serve")) {
       "content-type": "application/json",
       "x-rate-limit": "user-hour-lim:3500;user-hour-rem:3499;",
     });
-    response.end(page);
+    response.end(listPage);
   });
   server.listen(0, "127.0.0.1", () =>
     process.send!({ listening: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),

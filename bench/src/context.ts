@@ -1,0 +1,50 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+export const run = promisify(execFile);
+
+/** What every section of the bench is given. */
+export interface BenchContext {
+  benchDir: string;
+  repoRoot: string;
+  /** A scratch folder, removed after the run. */
+  workDir: string;
+  requests: number;
+  rounds: number;
+  concurrency: number;
+  /** Apple's full description, when given, for the codegen figure. */
+  appleSpec?: string;
+  /** A throwaway API key for every client. */
+  privateKeyPem: string;
+  log(message: string): void;
+}
+
+/** One figure of the bench: measured for every client in the run, then rendered as Markdown. */
+export interface Section<Result> {
+  name: string;
+  measure(context: BenchContext): Promise<Result>;
+  render(result: Result, context: BenchContext): string[];
+}
+
+export const median = (numbers: readonly number[]) =>
+  [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
+
+/** The spread of rounds around their median, as `-a% / +b%`. */
+export function spread(numbers: readonly number[]): string {
+  const middle = median(numbers);
+  const low = Math.min(...numbers);
+  const high = Math.max(...numbers);
+  const percent = (value: number) => `${Math.round((Math.abs(value - middle) / middle) * 100)}%`;
+  return `−${percent(low)} / +${percent(high)}`;
+}
+
+/** Each round starts with another entry, so that none always runs first or last. */
+export function rotated<T>(items: readonly T[], round: number): T[] {
+  return items.map((_, index) => items[(index + round) % items.length]!);
+}
+
+export const fileLabel = (name: string) => name.replace(/[^a-z0-9]+/gi, "-");
+
+export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
+export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+export const times = (value: number, base: number) => `${(value / base).toFixed(2)}×`;

@@ -1,0 +1,178 @@
+import { fork } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import {
+  createAlternativeDistributionPackage,
+  createAppStoreConnectClient,
+  getAlternativeDistributionPackageVersion,
+  listAlternativeDistributionPackageVersions,
+} from "@asc-kit/core";
+import { median, mb, rotated, run, spread } from "../context.ts";
+import type { Section } from "../context.ts";
+import type { DownloadReport, DownloadRequest } from "../workers/download-client.ts";
+import type { DownloadServerReady } from "../workers/download-server.ts";
+
+interface Runs {
+  /** MB/s of each round. */
+  megabytesPerSecond: number[];
+  /** CPU seconds (user + system) of each round. */
+  cpuSeconds: number[];
+}
+
+interface DownloadFigures {
+  assetBytes: number;
+  /** asc-kit's whole job (API calls, zip, variant, verification, layout check), in-process. */
+  ascKit: Runs & { peakRssBytes: number[] };
+  /** curl writing the variant's URL to disk, from its start to its exit. */
+  curl: Runs;
+  /** curl, then `openssl dgst -sha256` over the file: verification by hand, whole file. */
+  curlThenHash: Runs;
+}
+
+const worker = (name: string) => fileURLToPath(new URL(`../workers/${name}.ts`, import.meta.url));
+
+/**
+ * A 256 MB variant from the sandbox over loopback: `downloadPackageVersion` (every chunk
+ * verified as it streams) against curl writing the same URL to disk, alternating per round.
+ */
+export const download: Section<DownloadFigures> = {
+  name: "download",
+  async measure(context) {
+    const server = fork(worker("download-server"), {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const ready = await new Promise<DownloadServerReady>((resolve) =>
+      server.once("message", (message) => resolve(message as DownloadServerReady)),
+    );
+    try {
+      const client = createAppStoreConnectClient({ ...ready.credentials, baseUrl: ready.url });
+      const created = must(
+        await createAlternativeDistributionPackage(client, {
+          appStoreVersionId: ready.appStoreVersionId,
+        }),
+      );
+      const [version] = must(
+        await listAlternativeDistributionPackageVersions(client, created.data.id),
+      );
+      const versionId = version!.id;
+      // The first read of the zip builds the manifest (the digests of 256 MB): not timed.
+      await fetch(version!.attributes!.url!).then((response) => response.arrayBuffer());
+      const script = await compiledWorker(context.workDir);
+      const out = join(context.workDir, "download");
+      const curlFile = join(context.workDir, "curl.ipa");
+      const runs = (): Runs => ({ megabytesPerSecond: [], cpuSeconds: [] });
+      const figures: DownloadFigures = {
+        assetBytes: 0,
+        ascKit: { ...runs(), peakRssBytes: [] },
+        curl: runs(),
+        curlThenHash: runs(),
+      };
+      const tools = ["asc-kit", "curl", "curl then hash"] as const;
+      for (let round = 0; round < context.rounds; round++) {
+        for (const tool of rotated(tools, round)) {
+          await rm(out, { recursive: true, force: true });
+          await rm(`${out}.key-blobs.json`, { force: true });
+          await rm(curlFile, { force: true });
+          if (tool === "asc-kit") {
+            const report = await inWorker(script, { ...ready, versionId, out });
+            figures.assetBytes = report.bytes;
+            figures.ascKit.megabytesPerSecond.push(report.bytes / 1e6 / report.seconds);
+            figures.ascKit.cpuSeconds.push(report.cpuSeconds);
+            figures.ascKit.peakRssBytes.push(report.peakRssBytes);
+          } else {
+            const contents = must(
+              await getAlternativeDistributionPackageVersion(client, versionId),
+            );
+            const url = contents.variants[0]!.attributes!.url!;
+            const hash = tool === "curl then hash" ? ` && openssl dgst -sha256 '${curlFile}'` : "";
+            // bash's time gives the CPU the commands used; the wall time is taken here.
+            const start = performance.now();
+            const { stderr } = await run("bash", [
+              "-c",
+              `TIMEFORMAT='%U %S'; time (curl -sS -o '${curlFile}' '${url}'${hash} >/dev/null)`,
+            ]);
+            const seconds = (performance.now() - start) / 1000;
+            const [user, system] = stderr.trim().split(/\s+/).slice(-2).map(Number);
+            const target = tool === "curl" ? figures.curl : figures.curlThenHash;
+            target.megabytesPerSecond.push(figures.assetBytes / 1e6 / seconds);
+            target.cpuSeconds.push(user! + system!);
+          }
+        }
+      }
+      await rm(out, { recursive: true, force: true });
+      await rm(curlFile, { force: true });
+      context.log("download measured");
+      return figures;
+    } finally {
+      server.disconnect();
+      server.kill();
+    }
+  },
+  render(figures, context) {
+    const of = (runs: Runs) => median(runs.megabytesPerSecond);
+    const row = (name: string, runs: Runs, rss: string) =>
+      `| ${name} | ${of(runs).toFixed(0)} | ${spread(runs.megabytesPerSecond)} | ${(of(runs) / of(figures.curl)).toFixed(2)} | ${median(runs.cpuSeconds).toFixed(2)} s | ${rss} |`;
+    const ratios = figures.ascKit.megabytesPerSecond.map(
+      (value, round) => value / figures.curl.megabytesPerSecond[round]!,
+    );
+    return [
+      `## Package download (a ${mb(figures.assetBytes)} variant in 10 MiB chunks from the sandbox in its own process, over loopback; ${context.rounds} rounds, tools alternating)`,
+      "",
+      "| tool | MB/s (median) | spread of rounds | vs curl | CPU (median) | peak RSS (median) |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+      row(
+        "asc-kit `downloadPackageVersion` (every chunk verified as it streams, layout checked)",
+        figures.ascKit,
+        mb(median(figures.ascKit.peakRssBytes)),
+      ),
+      row("curl -o (no verification)", figures.curl, "—"),
+      row(
+        "curl -o, then `openssl dgst -sha256` (the whole file, by hand)",
+        figures.curlThenHash,
+        "—",
+      ),
+      "",
+      `asc-kit's time is its whole job (reading the version and its variant through the API, the zip, the variant, the layout check), timed inside a fresh Node process (its start-up excluded); curl's runs from its start to its exit. asc-kit against curl, round by round: ${ratios.map((value) => value.toFixed(2)).join(", ")}. Targets: at least 0.9 of curl; peak RSS below 150 MB.`,
+      "",
+    ];
+  },
+};
+
+function must<T>(result: { data?: T; error?: unknown }): NonNullable<T> {
+  if (result.error !== undefined) throw result.error;
+  return result.data as NonNullable<T>;
+}
+
+/**
+ * The download worker, compiled to plain JavaScript beside the bench's node_modules: run by
+ * Node alone, so that its peak RSS holds no TypeScript loader.
+ */
+async function compiledWorker(workDir: string): Promise<string> {
+  const outfile = join(workDir, "download-client.mjs");
+  await build({
+    entryPoints: [worker("download-client")],
+    outfile,
+    format: "esm",
+    platform: "node",
+    logLevel: "silent",
+  });
+  return outfile;
+}
+
+function inWorker(script: string, request: DownloadRequest): Promise<DownloadReport> {
+  const child = fork(script, {
+    execArgv: [],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (report) => {
+      child.kill();
+      resolve(report as DownloadReport);
+    });
+    child.once("exit", (code) => reject(new Error(`the download worker exited (${code})`)));
+    child.send(request);
+  });
+}

@@ -1,0 +1,74 @@
+import { createTokenProvider } from "@asc-kit/core";
+import { clientNames, createListCall } from "../clients.ts";
+import type { Target } from "../clients.ts";
+import { median, rotated, spread } from "../context.ts";
+import type { Section } from "../context.ts";
+import { listPage } from "../server.ts";
+
+/** Calls per client per round. */
+const callsPerRound = 20_000;
+
+/**
+ * What each client's own layers cost per call, without a network: every client is given a
+ * fetch that answers at once with a ready list page, and makes calls one after another. The
+ * stable figure on a noisy machine: it holds no sockets, no server and no other process.
+ */
+export const overhead: Section<Record<string, number[]>> = {
+  name: "overhead",
+  async measure(context) {
+    const fakeFetch = async () =>
+      new Response(listPage, {
+        status: 200,
+        headers: {
+          "content-type": "application/json",
+          "x-rate-limit": "user-hour-lim:3500;user-hour-rem:3499;",
+        },
+      });
+    const target: Target = {
+      baseUrl: "https://api.appstoreconnect.apple.com",
+      keyId: "BENCHKEY01",
+      issuerId: "57246542-96fe-1a63-e053-0824d011072a",
+      privateKey: context.privateKeyPem,
+      token: "",
+      fetch: fakeFetch,
+    };
+    target.token = await createTokenProvider(target).getToken();
+    const calls = new Map<string, () => Promise<void>>();
+    for (const name of clientNames) calls.set(name, await createListCall(name, target));
+    const perCall = async (call: () => Promise<void>) => {
+      const start = performance.now();
+      for (let index = 0; index < callsPerRound; index++) await call();
+      return ((performance.now() - start) * 1000) / callsPerRound;
+    };
+    for (const call of calls.values()) await perCall(call);
+    const micros: Record<string, number[]> = {};
+    for (let round = 0; round < context.rounds; round++) {
+      for (const [name, call] of rotated([...calls], round)) {
+        (micros[name] ??= []).push(await perCall(call));
+      }
+    }
+    context.log("per-call overhead measured");
+    return micros;
+  },
+  render(micros, context) {
+    const of = (name: string) => median(micros[name]!);
+    const base = of("openapi-fetch alone");
+    return [
+      `## Per-call cost in process (a fetch that answers at once; ${callsPerRound} calls one after another × ${context.rounds} rounds, clients alternating)`,
+      "",
+      "| client | µs per call (median) | spread of rounds | above openapi-fetch alone |",
+      "| --- | ---: | ---: | ---: |",
+      ...Object.keys(micros).map(
+        (name) =>
+          `| ${name} | ${of(name).toFixed(1)} | ${spread(micros[name]!)} | ${(of(name) - base >= 0 ? "+" : "−") + Math.abs(of(name) - base).toFixed(1)} µs |`,
+      ),
+      "",
+      `Target: asc-kit at most openapi-fetch alone + 5 µs. asc-kit's difference round by round: ${micros[
+        "asc-kit"
+      ]!.map((value, round) => (value - micros["openapi-fetch alone"]![round]!).toFixed(1)).join(
+        ", ",
+      )} µs.`,
+      "",
+    ];
+  },
+};
