@@ -60,6 +60,90 @@ describe("parseNotification", () => {
   });
 });
 
+describe("parseNotification with /v1/webhooks events", () => {
+  const event = (type: string, attributes: Record<string, unknown>, instanceType: string) =>
+    JSON.stringify({
+      data: {
+        type,
+        id: "e-1",
+        version: 1,
+        attributes: { appId: "6476788026", timestamp: "2026-12-01T10:00:00Z", ...attributes },
+        relationships: {
+          instance: { data: { type: instanceType, id: "i-1" } },
+          marketplaceApp: { data: { type: "apps", id: "111" } },
+        },
+      },
+    });
+
+  it("types the three alternative distribution events and a ping", () => {
+    expect(
+      parseNotification(
+        event(
+          "alternativeDistributionPackageVersionCreated",
+          {},
+          "alternativeDistributionPackageVersions",
+        ),
+      ),
+    ).toMatchObject({
+      type: "alternativeDistributionPackageVersionCreated",
+      id: "e-1",
+      appId: "6476788026",
+      marketplaceAppId: "111",
+      instance: { type: "alternativeDistributionPackageVersions", id: "i-1" },
+    });
+    expect(
+      parseNotification(
+        event(
+          "alternativeDistributionPackageAvailableUpdated",
+          { available: false },
+          "alternativeDistributionPackages",
+        ),
+      ),
+    ).toMatchObject({ type: "alternativeDistributionPackageAvailableUpdated", available: false });
+    expect(
+      parseNotification(
+        event(
+          "alternativeDistributionTerritoryAvailabilityUpdated",
+          { available: true, territories: ["DEU", "FRA"] },
+          "apps",
+        ),
+      ),
+    ).toMatchObject({ available: true, territories: ["DEU", "FRA"] });
+    expect(
+      parseNotification('{"data":{"type":"webhookPingCreated","id":"p-1","attributes":{}}}'),
+    ).toMatchObject({ type: "webhookPingCreated", id: "p-1" });
+  });
+
+  it("refuses an event without its app or its instance", () => {
+    const withoutInstance = JSON.stringify({
+      data: {
+        type: "alternativeDistributionPackageVersionCreated",
+        id: "e",
+        attributes: { appId: "1" },
+      },
+    });
+    expect(() => parseNotification(withoutInstance)).toThrow(/relationships\.instance/);
+    expect(() =>
+      parseNotification(
+        event(
+          "alternativeDistributionPackageVersionCreated",
+          { appId: 5 },
+          "alternativeDistributionPackageVersions",
+        ),
+      ),
+    ).toThrow(/attributes\.appId/);
+    expect(() =>
+      parseNotification(
+        event(
+          "alternativeDistributionTerritoryAvailabilityUpdated",
+          { territories: "DEU" },
+          "apps",
+        ),
+      ),
+    ).toThrow(/territories/);
+  });
+});
+
 describe("createNotificationHandler", () => {
   it("verifies, parses, discards a duplicate and answers with the status alone", async () => {
     const received: MarketplaceNotification[] = [];

@@ -5,8 +5,12 @@ export type {
   AppUnavailable,
   AppVersionsUnavailable,
   MarketplaceNotification,
+  PackageAvailableUpdated,
   PackageVersionAvailable,
+  PackageVersionCreated,
+  TerritoryAvailabilityUpdated,
   UnknownNotification,
+  WebhookPing,
 } from "./payload.js";
 export { memoryDeliveryStore } from "./dedupe.js";
 export type { DeliveryStore } from "./dedupe.js";

@@ -32,6 +32,47 @@ export interface AppUnavailable extends Common {
   type: "appUnavailable";
 }
 
+/** What every `/v1/webhooks` event about alternative distribution carries. */
+interface WebhookEventCommon {
+  /** The event's id: the same for every delivery of one event (duplicates, redeliveries). */
+  id: string;
+  timestamp: string | undefined;
+  /** The app the event is about. */
+  appId: string;
+  /** The marketplace app the webhook belongs to. */
+  marketplaceAppId: string | undefined;
+  /** The resource the event is about (`relationships.instance`). */
+  instance: { type: string; id: string };
+  raw: Record<string, unknown>;
+}
+
+/** `ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED`: a package version can be downloaded. */
+export interface PackageVersionCreated extends WebhookEventCommon {
+  type: "alternativeDistributionPackageVersionCreated";
+}
+
+/** `ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED`: a package may (no longer) be distributed. */
+export interface PackageAvailableUpdated extends WebhookEventCommon {
+  type: "alternativeDistributionPackageAvailableUpdated";
+  available: boolean | undefined;
+}
+
+/** `ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED`: where the app may be distributed changed. */
+export interface TerritoryAvailabilityUpdated extends WebhookEventCommon {
+  type: "alternativeDistributionTerritoryAvailabilityUpdated";
+  available: boolean | undefined;
+  /** ISO 3166-1 alpha-3 codes. */
+  territories: string[];
+}
+
+/** A test event sent by `POST /v1/webhookPings`. */
+export interface WebhookPing {
+  type: "webhookPingCreated";
+  id: string;
+  timestamp: string | undefined;
+  raw: Record<string, unknown>;
+}
+
 /** A notification of a type asc-kit does not know yet: kept whole, never dropped. */
 export interface UnknownNotification {
   type: "unknown";
@@ -41,11 +82,32 @@ export interface UnknownNotification {
   raw: Record<string, unknown>;
 }
 
+/**
+ * Every notification asc-kit reads: the deprecated marketplace webhook's three types, the
+ * `/v1/webhooks` events about alternative distribution, a ping, and anything else as unknown.
+ */
 export type MarketplaceNotification =
-  PackageVersionAvailable | AppVersionsUnavailable | AppUnavailable | UnknownNotification;
+  | PackageVersionAvailable
+  | AppVersionsUnavailable
+  | AppUnavailable
+  | PackageVersionCreated
+  | PackageAvailableUpdated
+  | TerritoryAvailabilityUpdated
+  | WebhookPing
+  | UnknownNotification;
+
+/** The `/v1/webhooks` event types, as their payloads' `type` spells them. */
+const webhookTypes = new Set([
+  "alternativeDistributionPackageVersionCreated",
+  "alternativeDistributionPackageAvailableUpdated",
+  "alternativeDistributionTerritoryAvailabilityUpdated",
+]);
 
 /** Apple's page spells one type two ways; both are read, case-insensitively. */
-const knownTypes: Record<string, Exclude<MarketplaceNotification["type"], "unknown">> = {
+const knownTypes: Record<
+  string,
+  "alternativeDistributionPackageVersionAvailable" | "appVersionsUnavailable" | "appUnavailable"
+> = {
   alternativedistributionpackageversionavailable: "alternativeDistributionPackageVersionAvailable",
   appversionsunavailable: "appVersionsUnavailable",
   appversionunavailable: "appVersionsUnavailable",
@@ -80,6 +142,11 @@ export function parseNotification(body: string): MarketplaceNotification {
   const record = data as Record<string, unknown>;
   const id = text(record.id, "data.id");
   const sentType = text(record.type, "data.type");
+  if (sentType === "webhookPingCreated") {
+    const attributes = (record.attributes ?? {}) as Record<string, unknown>;
+    return { type: sentType, id, timestamp: optionalText(attributes.timestamp), raw: record };
+  }
+  if (webhookTypes.has(sentType)) return webhookEvent(sentType, id, record);
   const type = knownTypes[sentType.toLowerCase()];
   if (!type) return { type: "unknown", id, sentType, raw: record };
   const attributes = (record.attributes ?? {}) as Record<string, unknown>;
@@ -117,6 +184,54 @@ export function parseNotification(body: string): MarketplaceNotification {
     }
     default:
       return { ...common, type };
+  }
+}
+
+/**
+ * A `/v1/webhooks` event. Apple lists the fields (`appId` and `timestamp`; relationships
+ * `instance` and `marketplaceApp`; `available` and `territories` for the updates) without an
+ * example: each is read from `attributes`, and `appId` from the top level when it is there.
+ */
+function webhookEvent(sentType: string, id: string, record: Record<string, unknown>) {
+  const attributes = (record.attributes ?? {}) as Record<string, unknown>;
+  const relationships = (record.relationships ?? {}) as Record<
+    string,
+    { data?: { type?: unknown; id?: unknown } } | undefined
+  >;
+  const instance = relationships.instance?.data;
+  const common = {
+    id,
+    timestamp: optionalText(attributes.timestamp ?? record.timestamp),
+    appId: text(attributes.appId ?? record.appId, "attributes.appId"),
+    marketplaceAppId: optionalText(relationships.marketplaceApp?.data?.id),
+    instance: {
+      type: text(instance?.type, "relationships.instance.data.type"),
+      id: text(instance?.id, "relationships.instance.data.id"),
+    },
+    raw: record,
+  };
+  const available = typeof attributes.available === "boolean" ? attributes.available : undefined;
+  switch (sentType) {
+    case "alternativeDistributionPackageVersionCreated":
+      return { ...common, type: sentType } satisfies PackageVersionCreated;
+    case "alternativeDistributionPackageAvailableUpdated":
+      return { ...common, type: sentType, available } satisfies PackageAvailableUpdated;
+    default: {
+      const territories = attributes.territories ?? [];
+      if (
+        !Array.isArray(territories) ||
+        territories.length > 300 ||
+        !territories.every((territory) => typeof territory === "string")
+      ) {
+        throw invalid("attributes.territories is not a list of territory codes");
+      }
+      return {
+        ...common,
+        type: "alternativeDistributionTerritoryAvailabilityUpdated",
+        available,
+        territories: territories as string[],
+      } satisfies TerritoryAvailabilityUpdated;
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startSandbox } from "./index.js";
 import type { SandboxOptions } from "./index.js";
+import { marketplaceSuite } from "./test-support/marketplace-suite.js";
 import { createBody, newPublicKey, sandboxSuite, starter } from "./test-support/suite.js";
 
 const overHttp = async (options: SandboxOptions = {}) => {
@@ -13,6 +14,7 @@ const overHttp = async (options: SandboxOptions = {}) => {
 
 describe("over HTTP", () => {
   sandboxSuite(overHttp);
+  marketplaceSuite(overHttp);
 });
 
 const start = starter(overHttp);

@@ -5,7 +5,12 @@ import { appRoutes } from "./resources/apps.js";
 import type { ResourceContext, ResourceFamily, SandboxStats } from "./resources/context.js";
 import { domainRoutes } from "./resources/domains.js";
 import { keyRoutes } from "./resources/keys.js";
-import { keyBlob, packageRoutes } from "./resources/packages.js";
+import { marketplaceRoutes } from "./resources/marketplace.js";
+import { packageControls } from "./resources/package-controls.js";
+import { packageRoutes } from "./resources/packages.js";
+import { webhookRoutes } from "./resources/webhooks.js";
+import { createNotifier } from "./notifier.js";
+import type { NotificationOptions } from "./notifier.js";
 import { assetServer } from "./assets.js";
 import { Router } from "./router.js";
 import type { RouteResult } from "./router.js";
@@ -17,6 +22,7 @@ import type {
   StoredAppStoreVersion,
   StoredDistributionKey,
   StoredDomain,
+  StoredWebhook,
 } from "./state.js";
 
 /**
@@ -82,6 +88,8 @@ export interface CreateSandboxOptions {
   assetChunkBytes?: number;
   /** The device classes a new package gets a variant for. Default `["iPhone", "iPad"]`. */
   installTargets?: readonly string[];
+  /** How notifications are delivered to webhooks: duplicates, order, the fetch they go through. */
+  notifications?: NotificationOptions;
 }
 
 export type { SandboxStats } from "./resources/context.js";
@@ -124,6 +132,22 @@ export interface SandboxHandler {
    * from then on. Returns the delta's id.
    */
   addDelta(packageVersionId: string): Promise<string>;
+  /**
+   * Publishes a new version of a package: it is `COMPLETED`, the one before `REPLACED`, and
+   * webhooks subscribed to `ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED` (and the
+   * marketplace webhook) are notified. Returns the new version's id.
+   */
+  publishPackageVersion(packageId: string, versionNumber?: string): Promise<string>;
+  /** Notifies that a package may (no longer) be distributed. */
+  setPackageAvailability(packageId: string, available: boolean): void;
+  /** Notifies that an app may no longer be distributed at all. */
+  withdrawApp(appId: string): void;
+  /** Notifies that an app became (un)available in territories (ISO 3166-1 alpha-3). */
+  setTerritoryAvailability(appId: string, territories: readonly string[], available: boolean): void;
+  /** The webhooks registered through `/v1/webhooks`, without their secrets. */
+  webhooks(): Omit<StoredWebhook, "secret">[];
+  /** Resolves once every notification queued so far was delivered (or failed). */
+  notificationsSettled(): Promise<void>;
 }
 
 /** What one request came to: a response, or a connection fault for the transport to act out. */
@@ -133,7 +157,14 @@ export type Outcome =
   | { kind: "truncated"; response: Response };
 
 /** The resource families the sandbox serves; a new family is one more module here. */
-const families: readonly ResourceFamily[] = [keyRoutes, domainRoutes, appRoutes, packageRoutes];
+const families: readonly ResourceFamily[] = [
+  keyRoutes,
+  domainRoutes,
+  appRoutes,
+  packageRoutes,
+  webhookRoutes,
+  marketplaceRoutes,
+];
 
 const maximumBodyBytes = 64 * 1024;
 
@@ -196,7 +227,11 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     },
     now,
   );
+  const notifier = createNotifier(data, options.notifications ?? {}, now, () => {
+    save?.().catch(() => undefined);
+  });
   const context: ResourceContext = {
+    notifier,
     installTargets: options.installTargets ?? ["iPhone", "iPad"],
     link: (path, lifetimeMs) => assets.link(baseUrl(), path, lifetimeMs),
     data,
@@ -374,24 +409,10 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       domains: () => (data.domains ?? []).map((domain) => ({ ...domain })),
       appStoreVersions: () => (data.appStoreVersions ?? []).map((version) => ({ ...version })),
       flush: () => (save ? save() : Promise.resolve()),
-      async addDelta(packageVersionId: string) {
-        if (!(data.packageVersions ?? []).some((version) => version.id === packageVersionId)) {
-          throw new TypeError(`There is no package version ${packageVersionId} in this sandbox.`);
-        }
-        const delta = {
-          id: crypto.randomUUID(),
-          packageVersionId,
-          kind: "delta" as const,
-          keyBlob: keyBlob(),
-          fileChecksum: crypto.randomUUID().replace(/-/g, "").repeat(2),
-        };
-        await context.commit(() => {
-          (data.packageAssets ??= []).push(delta);
-          return () => void data.packageAssets!.splice(data.packageAssets!.indexOf(delta), 1);
-        });
-        assets.forget(packageVersionId);
-        return delta.id;
-      },
+      ...packageControls(context, assets.forget),
+      webhooks: () =>
+        (data.webhooks ?? []).map(({ secret: _secret, ...webhook }) => ({ ...webhook })),
+      notificationsSettled: () => notifier.settled(),
     },
   };
 }

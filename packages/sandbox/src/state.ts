@@ -62,6 +62,59 @@ export interface StoredPackageAsset {
   fileChecksum: string;
 }
 
+/** A webhook of `/v1/webhooks`: App Store Connect POSTs the events it names to `url`. */
+export interface StoredWebhook {
+  id: string;
+  appId: string;
+  name: string;
+  url: string;
+  /** Write-only in the API: never in an answer. */
+  secret: string;
+  eventTypes: string[];
+  enabled: boolean;
+}
+
+/** Something that happened, sent to the webhooks that asked for its type. */
+export interface StoredWebhookEvent {
+  id: string;
+  /** Absent for a ping, which is no event type of Apple's list. */
+  eventType?: string;
+  /** The JSON body sent, exactly. */
+  payload: string;
+  createdDate: string;
+  ping: boolean;
+}
+
+/** One attempt to deliver an event to a webhook, as `/v1/webhooks/{id}/deliveries` lists. */
+export interface StoredWebhookDelivery {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  url: string;
+  createdDate: string;
+  sentDate?: string;
+  deliveryState: "SUCCEEDED" | "FAILED" | "PENDING";
+  httpStatusCode?: number;
+  /** The first kilobyte of the receiver's answer. */
+  responseBody?: string;
+  errorMessage?: string;
+  redelivery: boolean;
+}
+
+/** The deprecated `/v1/marketplaceWebhooks` endpoint: one per account. */
+export interface StoredMarketplaceWebhook {
+  id: string;
+  endpointUrl: string;
+  secret: string;
+}
+
+/** A marketplace app's catalog for Spotlight: one per app. */
+export interface StoredSearchDetail {
+  id: string;
+  appId: string;
+  catalogUrl: string;
+}
+
 /** Everything the sandbox keeps: what a {@link SandboxStorage} loads and saves. */
 export interface SandboxData {
   apiKeys: RegisteredApiKey[];
@@ -76,6 +129,12 @@ export interface SandboxData {
   packages?: StoredPackage[];
   packageVersions?: StoredPackageVersion[];
   packageAssets?: StoredPackageAsset[];
+  /** Absent in files written before webhooks existed. */
+  webhooks?: StoredWebhook[];
+  webhookEvents?: StoredWebhookEvent[];
+  webhookDeliveries?: StoredWebhookDelivery[];
+  marketplaceWebhooks?: StoredMarketplaceWebhook[];
+  searchDetails?: StoredSearchDetail[];
 }
 
 /**

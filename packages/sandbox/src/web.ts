@@ -17,5 +17,7 @@ export type {
   StoredAppStoreVersion,
   StoredDistributionKey,
   StoredDomain,
+  StoredWebhook,
 } from "./state.js";
+export type { NotificationOptions } from "./notifier.js";
 export { allowedClockSkewSeconds } from "./auth.js";

@@ -1,3 +1,4 @@
+import type { Notifier } from "../notifier.js";
 import type { Router } from "../router.js";
 import type { SandboxData } from "../state.js";
 
@@ -24,6 +25,8 @@ export interface ResourceContext {
    * is durable; when the save fails, the change is undone and the request answers 500.
    */
   commit(apply: () => () => void): Promise<void>;
+  /** Sends what happened to the webhooks that asked for it. */
+  notifier: Notifier;
   /** A download link for an asset path, and its expiry, `lifetimeMs` from now. */
   link(path: string, lifetimeMs: number): { url: string; urlExpirationDate: string };
 }

@@ -145,6 +145,13 @@ export const packageRoutes: ResourceFamily = (router, context) => {
         };
       });
       context.stats.creates++;
+      context.notifier.emit({
+        kind: "package-version-created",
+        appId: appStoreVersion.appId,
+        packageId: built.package.id,
+        versionId: built.version.id,
+        versionNumber: built.version.version,
+      });
       const self = `${base()}/v1/alternativeDistributionPackages/${built.package.id}`;
       return [201, { data: packageResource(built.package), links: { self } }];
     })
@@ -309,30 +316,41 @@ function readCreateRequest(body: string, appStoreVersions: readonly StoredAppSto
 
 /** What App Store Connect has ready for a new package: one completed version, a variant per target. */
 function build(appStoreVersion: StoredAppStoreVersion, installTargets: readonly string[]) {
-  const id = () => crypto.randomUUID();
-  const hex = () => crypto.randomUUID().replace(/-/g, "").repeat(2);
   const item: StoredPackage = {
-    id: id(),
+    id: crypto.randomUUID(),
     appStoreVersionId: appStoreVersion.id,
-    sourceFileChecksum: hex(),
+    sourceFileChecksum: checksum(),
   };
-  const version: StoredPackageVersion = {
-    id: id(),
-    packageId: item.id,
-    version: appStoreVersion.versionString,
-    state: "COMPLETED",
-    fileChecksum: hex(),
-  };
+  return { package: item, ...newVersion(item.id, appStoreVersion.versionString, installTargets) };
+}
 
+/** A `COMPLETED` version of a package, with a variant per install target. */
+export function newVersion(
+  packageId: string,
+  versionNumber: string,
+  installTargets: readonly string[],
+) {
+  const version: StoredPackageVersion = {
+    id: crypto.randomUUID(),
+    packageId,
+    version: versionNumber,
+    state: "COMPLETED",
+    fileChecksum: checksum(),
+  };
   const assets: StoredPackageAsset[] = installTargets.map((installTarget) => ({
-    id: id(),
+    id: crypto.randomUUID(),
     packageVersionId: version.id,
     kind: "variant",
     installTarget,
     keyBlob: keyBlob(),
-    fileChecksum: hex(),
+    fileChecksum: checksum(),
   }));
-  return { package: item, version, assets };
+  return { version, assets };
+}
+
+/** A stand-in for Apple's undocumented `fileChecksum`: 64 hex digits. */
+export function checksum(): string {
+  return crypto.randomUUID().replace(/-/g, "").repeat(2);
 }
 
 /** A key blob as Apple sends one: base64, unique per variant and delta. */

@@ -1,0 +1,377 @@
+import {
+  ApiError,
+  allowQuery,
+  notFound,
+  pageOf,
+  parameterError,
+  pick,
+  readFields,
+  selfLink,
+} from "../http.js";
+import { isLoopback } from "../notifier.js";
+import type { StoredWebhook, StoredWebhookDelivery } from "../state.js";
+import type { ResourceFamily } from "./context.js";
+import {
+  attributesOf,
+  invalidAttribute,
+  readDocument,
+  relatedId,
+  requiredAttribute,
+  sameId,
+  textAttribute,
+  urlAttribute,
+} from "./validation.js";
+
+const webhookFields = ["enabled", "eventTypes", "name", "url", "app", "deliveries"] as const;
+const eventTypes = new Set([
+  "ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED",
+  "ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED",
+  "ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED",
+  "APP_STORE_VERSION_APP_VERSION_STATE_UPDATED",
+  "BACKGROUND_ASSET_VERSION_APP_STORE_RELEASE_STATE_UPDATED",
+  "BACKGROUND_ASSET_VERSION_EXTERNAL_BETA_RELEASE_STATE_UPDATED",
+  "BACKGROUND_ASSET_VERSION_INTERNAL_BETA_RELEASE_CREATED",
+  "BACKGROUND_ASSET_VERSION_STATE_UPDATED",
+  "BETA_FEEDBACK_CRASH_SUBMISSION_CREATED",
+  "BETA_FEEDBACK_SCREENSHOT_SUBMISSION_CREATED",
+  "BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED",
+  "BUILD_UPLOAD_STATE_UPDATED",
+]);
+const deliveryStates = new Set(["SUCCEEDED", "FAILED", "PENDING"]);
+
+/**
+ * `/v1/webhooks`, their deliveries, redelivery and pings. The secret is write-only: kept to
+ * sign with, never in an answer. Deliveries go out through the sandbox's notifier.
+ */
+export const webhookRoutes: ResourceFamily = (router, context) => {
+  const webhooks = (context.data.webhooks ??= []);
+  const deliveries = (context.data.webhookDeliveries ??= []);
+  const base = () => context.baseUrl;
+
+  const find = (id: string) =>
+    webhooks.find((webhook) => webhook.id === id) ?? fail(notFound("webhooks", id));
+  const resource = (
+    webhook: StoredWebhook,
+    fields: ReadonlySet<string> = new Set(webhookFields),
+  ) => {
+    const self = `${base()}/v1/webhooks/${webhook.id}`;
+    return {
+      type: "webhooks",
+      id: webhook.id,
+      attributes: pick(
+        {
+          enabled: webhook.enabled,
+          eventTypes: webhook.eventTypes,
+          name: webhook.name,
+          url: webhook.url,
+        },
+        fields,
+      ),
+      relationships: {
+        ...(fields.has("app") ? { app: { data: { type: "apps", id: webhook.appId } } } : {}),
+        ...(fields.has("deliveries")
+          ? {
+              deliveries: {
+                links: { self: `${self}/relationships/deliveries`, related: `${self}/deliveries` },
+              },
+            }
+          : {}),
+      },
+      links: { self },
+    };
+  };
+  /** `include=app`: the app as a bare resource, which is all the sandbox knows of it. */
+  const included = (url: URL, appIds: string[]) => {
+    const include = url.searchParams.get("include");
+    if (include === null) return {};
+    if (include !== "app")
+      throw parameterError("include", `'${include}' cannot be included; use app.`);
+    return {
+      included: [...new Set(appIds)].map((id) => ({
+        type: "apps",
+        id,
+        links: { self: `${base()}/v1/apps/${id}` },
+      })),
+    };
+  };
+  const deliveryResource = (delivery: StoredWebhookDelivery) => ({
+    type: "webhookDeliveries",
+    id: delivery.id,
+    attributes: {
+      createdDate: delivery.createdDate,
+      deliveryState: delivery.deliveryState,
+      redelivery: delivery.redelivery,
+      request: { url: delivery.url },
+      ...(delivery.sentDate ? { sentDate: delivery.sentDate } : {}),
+      ...(delivery.errorMessage ? { errorMessage: delivery.errorMessage } : {}),
+      ...(delivery.httpStatusCode !== undefined
+        ? {
+            response: {
+              httpStatusCode: delivery.httpStatusCode,
+              ...(delivery.responseBody !== undefined ? { body: delivery.responseBody } : {}),
+            },
+          }
+        : {}),
+    },
+    relationships: { event: { data: { type: "webhookEvents", id: delivery.eventId } } },
+    links: { self: `${base()}/v1/webhookDeliveries/${delivery.id}` },
+  });
+  const eventResource = (delivery: StoredWebhookDelivery) => {
+    const event = context.notifier.eventOf(delivery);
+    return event
+      ? {
+          type: "webhookEvents",
+          id: event.id,
+          attributes: {
+            createdDate: event.createdDate,
+            payload: event.payload,
+            ping: event.ping,
+            ...(event.eventType ? { eventType: event.eventType } : {}),
+          },
+          links: { self: `${base()}/v1/webhookEvents/${event.id}` },
+        }
+      : undefined;
+  };
+
+  const readEventTypes = (value: unknown) => {
+    if (
+      !Array.isArray(value) ||
+      value.length === 0 ||
+      !value.every((type) => typeof type === "string" && eventTypes.has(type))
+    ) {
+      throw invalidAttribute(
+        "eventTypes",
+        `eventTypes must list one or more of ${[...eventTypes].join(", ")}.`,
+      );
+    }
+    return [...new Set(value as string[])];
+  };
+  const readEnabled = (value: unknown) => {
+    if (typeof value !== "boolean")
+      throw invalidAttribute("enabled", "enabled must be true or false.");
+    return value;
+  };
+
+  router
+    .on("POST", "/v1/webhooks", async ({ body }) => {
+      const data = readDocument(body, "webhooks");
+      const attributes = attributesOf(data);
+      for (const name of ["name", "secret", "eventTypes", "url", "enabled"]) {
+        requiredAttribute(attributes, name);
+      }
+      const appId = relatedId(data, "app", "apps");
+      if (!context.data.apps.includes(appId)) {
+        throw new ApiError(
+          422,
+          "ENTITY_ERROR.RELATIONSHIP.INVALID",
+          "The relationship is not valid.",
+          `There is no app with id '${appId.slice(0, 100)}' in this account.`,
+          { pointer: "/data/relationships/app/data/id" },
+        );
+      }
+      const webhook: StoredWebhook = {
+        id: crypto.randomUUID(),
+        appId,
+        name: textAttribute(attributes, "name", 200)!,
+        secret: textAttribute(attributes, "secret", 1000)!,
+        eventTypes: readEventTypes(attributes.eventTypes),
+        url: urlAttribute(attributes, "url", isLoopback)!,
+        enabled: readEnabled(attributes.enabled),
+      };
+      await context.commit(() => {
+        webhooks.push(webhook);
+        return () => void webhooks.splice(webhooks.indexOf(webhook), 1);
+      });
+      context.stats.creates++;
+      return [
+        201,
+        { data: resource(webhook), links: { self: `${base()}/v1/webhooks/${webhook.id}` } },
+      ];
+    })
+    .on("GET", "/v1/webhooks/{id}", ({ url, params }) => {
+      allowQuery(url, ["fields[webhooks]", "fields[apps]", "include"]);
+      const webhook = find(params.id!);
+      const fields = readFields(url, "webhooks", webhookFields);
+      return [
+        200,
+        {
+          data: resource(webhook, fields),
+          ...included(url, [webhook.appId]),
+          links: { self: selfLink(url) },
+        },
+      ];
+    })
+    .on("PATCH", "/v1/webhooks/{id}", async ({ body, params }) => {
+      const webhook = find(params.id!);
+      const data = readDocument(body, "webhooks");
+      sameId(data, webhook.id);
+      const attributes = attributesOf(data);
+      const next: StoredWebhook = { ...webhook };
+      const name = textAttribute(attributes, "name", 200);
+      const secret = textAttribute(attributes, "secret", 1000);
+      const target = urlAttribute(attributes, "url", isLoopback);
+      if (name !== undefined) next.name = name;
+      if (secret !== undefined) next.secret = secret;
+      if (target !== undefined) next.url = target;
+      if (attributes.eventTypes != null) next.eventTypes = readEventTypes(attributes.eventTypes);
+      if (attributes.enabled != null) next.enabled = readEnabled(attributes.enabled);
+      const before = { ...webhook };
+      await context.commit(() => {
+        Object.assign(webhook, next);
+        return () => void Object.assign(webhook, before);
+      });
+      return [
+        200,
+        { data: resource(webhook), links: { self: `${base()}/v1/webhooks/${webhook.id}` } },
+      ];
+    })
+    .on("DELETE", "/v1/webhooks/{id}", async ({ url, params }) => {
+      allowQuery(url, []);
+      const webhook = find(params.id!);
+      await context.commit(() => {
+        const index = webhooks.indexOf(webhook);
+        webhooks.splice(index, 1);
+        return () => void webhooks.splice(index, 0, webhook);
+      });
+      context.stats.deletes++;
+      return [204];
+    })
+    .on("GET", "/v1/apps/{id}/webhooks", ({ url, params }) => {
+      allowQuery(url, ["fields[webhooks]", "fields[apps]", "limit", "include", "cursor"]);
+      if (!context.data.apps.includes(params.id!)) throw notFound("apps", params.id!);
+      const fields = readFields(url, "webhooks", webhookFields);
+      const mine = webhooks.filter((webhook) => webhook.appId === params.id);
+      const page = pageOf(url, mine, (webhook) => resource(webhook, fields));
+      return [200, { ...page, ...included(url, mine.length > 0 ? [params.id!] : []) }];
+    })
+    .on("GET", "/v1/apps/{id}/relationships/webhooks", ({ url, params }) => {
+      allowQuery(url, ["limit", "cursor"]);
+      if (!context.data.apps.includes(params.id!)) throw notFound("apps", params.id!);
+      const mine = webhooks.filter((webhook) => webhook.appId === params.id);
+      return [200, pageOf(url, mine, (webhook) => ({ type: "webhooks", id: webhook.id }))];
+    })
+    .on("GET", "/v1/webhooks/{id}/deliveries", ({ url, params }) => {
+      allowQuery(url, [
+        "filter[deliveryState]",
+        "filter[createdDateGreaterThanOrEqualTo]",
+        "filter[createdDateLessThan]",
+        "fields[webhookDeliveries]",
+        "fields[webhookEvents]",
+        "limit",
+        "include",
+        "cursor",
+      ]);
+      const webhook = find(params.id!);
+      const matching = deliveries
+        .filter((delivery) => delivery.webhookId === webhook.id && deliveryFilter(url)(delivery))
+        .reverse();
+      const page = pageOf(url, matching, deliveryResource);
+      const include = url.searchParams.get("include");
+      if (include === null) return [200, page];
+      if (include !== "event")
+        throw parameterError("include", `'${include}' cannot be included; use event.`);
+      const shown = new Set((page.data as Array<{ id: string }>).map((delivery) => delivery.id));
+      const events = matching
+        .filter((delivery) => shown.has(delivery.id))
+        .map(eventResource)
+        .filter((event) => event !== undefined);
+      const unique = [...new Map(events.map((event) => [event.id, event])).values()];
+      return [200, { ...page, included: unique }];
+    })
+    .on("GET", "/v1/webhooks/{id}/relationships/deliveries", ({ url, params }) => {
+      allowQuery(url, ["limit", "cursor"]);
+      const webhook = find(params.id!);
+      const matching = deliveries.filter((delivery) => delivery.webhookId === webhook.id).reverse();
+      return [
+        200,
+        pageOf(url, matching, (delivery) => ({ type: "webhookDeliveries", id: delivery.id })),
+      ];
+    })
+    .on("POST", "/v1/webhookDeliveries", async ({ body }) => {
+      const data = readDocument(body, "webhookDeliveries");
+      const templateId = relatedId(data, "template", "webhookDeliveries");
+      const template = deliveries.find((delivery) => delivery.id === templateId);
+      const delivery = template && context.notifier.redeliver(template);
+      if (!delivery) {
+        throw new ApiError(
+          422,
+          "ENTITY_ERROR.RELATIONSHIP.INVALID",
+          "The relationship is not valid.",
+          `There is no delivery with id '${templateId.slice(0, 100)}' of a webhook that still exists.`,
+          { pointer: "/data/relationships/template/data/id" },
+        );
+      }
+      await context.commit(() => () => undefined);
+      const event = eventResource(delivery);
+      return [
+        201,
+        {
+          data: deliveryResource(delivery),
+          ...(event ? { included: [event] } : {}),
+          links: { self: `${base()}/v1/webhookDeliveries/${delivery.id}` },
+        },
+      ];
+    })
+    .on("POST", "/v1/webhookPings", async ({ body }) => {
+      const data = readDocument(body, "webhookPings");
+      const webhookId = relatedId(data, "webhook", "webhooks");
+      const webhook = webhooks.find((item) => item.id === webhookId);
+      if (!webhook) {
+        throw new ApiError(
+          422,
+          "ENTITY_ERROR.RELATIONSHIP.INVALID",
+          "The relationship is not valid.",
+          `There is no webhook with id '${webhookId.slice(0, 100)}'.`,
+          { pointer: "/data/relationships/webhook/data/id" },
+        );
+      }
+      const delivery = context.notifier.ping(webhook);
+      await context.commit(() => () => undefined);
+      return [
+        201,
+        {
+          data: {
+            type: "webhookPings",
+            id: delivery.eventId,
+            links: { self: `${base()}/v1/webhookPings/${delivery.eventId}` },
+          },
+          links: { self: `${base()}/v1/webhookPings/${delivery.eventId}` },
+        },
+      ];
+    });
+};
+
+/** The deliveries a request's filters let through. */
+function deliveryFilter(url: URL): (delivery: StoredWebhookDelivery) => boolean {
+  const states = url.searchParams.get("filter[deliveryState]")?.split(",");
+  for (const state of states ?? []) {
+    if (!deliveryStates.has(state)) {
+      throw parameterError(
+        "filter[deliveryState]",
+        `'${state.slice(0, 50)}' is not a valid value for 'filter[deliveryState]'; use SUCCEEDED, FAILED or PENDING.`,
+      );
+    }
+  }
+  const date = (name: string) => {
+    const value = url.searchParams.get(name);
+    if (value === null) return undefined;
+    const time = Date.parse(value);
+    if (Number.isNaN(time))
+      throw parameterError(name, `'${value.slice(0, 50)}' is not a date-time.`);
+    return time;
+  };
+  const from = date("filter[createdDateGreaterThanOrEqualTo]");
+  const until = date("filter[createdDateLessThan]");
+  return (delivery) => {
+    const created = Date.parse(delivery.createdDate);
+    return (
+      (!states || states.includes(delivery.deliveryState)) &&
+      (from === undefined || created >= from) &&
+      (until === undefined || created < until)
+    );
+  };
+}
+
+function fail(error: ApiError): never {
+  throw error;
+}
