@@ -72,6 +72,13 @@ export {
   updateMarketplaceSearchDetail,
   updateWebhook,
 } from "./marketplace.js";
+export {
+  createMarketplaceWebhook,
+  getMarketplaceWebhook,
+  removeMarketplaceWebhook,
+  updateMarketplaceWebhook,
+} from "./marketplace-webhook.js";
+export type { MarketplaceWebhook } from "./marketplace-webhook.js";
 export type {
   MarketplaceSearchDetailResponse,
   Webhook,

@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   createAppStoreConnectClient,
   createMarketplaceSearchDetail,
+  createMarketplaceWebhook,
+  getMarketplaceWebhook,
+  removeMarketplaceWebhook,
+  updateMarketplaceWebhook,
   createWebhook,
   listAppWebhooks,
   pingWebhook,
@@ -172,5 +176,72 @@ describe("changes", () => {
     const short = updateWebhook(client, "w1", { secret: "tiny-7c" });
     await expect(short).rejects.toThrow(TypeError);
     await expect(short).rejects.not.toThrow(/tiny-7c/);
+  });
+});
+
+describe("the marketplace webhook (deprecated)", () => {
+  const endpoint = (id: string) => ({
+    type: "marketplaceWebhooks",
+    id,
+    attributes: { endpointUrl: "https://marketplace.example/n" },
+  });
+
+  it("is read (or undefined), created, changed, and never repeats the secret", async () => {
+    let existing: unknown[] = [];
+    const { client, sent } = clientWith(async (request) => {
+      if (request.method === "GET") return json(200, { data: existing, links: { self: base } });
+      return json(request.method === "POST" ? 201 : 200, {
+        data: endpoint("m1"),
+        links: { self: base },
+      });
+    });
+    expect((await getMarketplaceWebhook(client)).data).toBeUndefined();
+    const created = await createMarketplaceWebhook(client, {
+      endpointUrl: "https://marketplace.example/n",
+      secret,
+    });
+    expect(created.data?.id).toBe("m1");
+    existing = [endpoint("m1")];
+    expect((await getMarketplaceWebhook(client)).data?.id).toBe("m1");
+    await updateMarketplaceWebhook(client, "m1", { endpointUrl: "http://127.0.0.1:8080/n" });
+    expect(sent.map((entry) => entry.line)).toEqual([
+      "GET /v1/marketplaceWebhooks?limit=1",
+      "POST /v1/marketplaceWebhooks",
+      "GET /v1/marketplaceWebhooks?limit=1",
+      "PATCH /v1/marketplaceWebhooks/m1",
+    ]);
+    expect(sent[3]!.body).toEqual({
+      data: {
+        type: "marketplaceWebhooks",
+        id: "m1",
+        attributes: { endpointUrl: "http://127.0.0.1:8080/n" },
+      },
+    });
+    const plain = createMarketplaceWebhook(client, {
+      endpointUrl: "http://marketplace.example/n",
+      secret,
+    });
+    await expect(plain).rejects.toThrow(/https URL/);
+    await expect(plain).rejects.not.toThrow(secret);
+    await expect(updateMarketplaceWebhook(client, "m1", {})).rejects.toThrow(TypeError);
+  });
+
+  it("is removed, an uncertain outcome confirmed by reading the account's webhook back", async () => {
+    let deleted = false;
+    const { client } = clientWith(async (request) => {
+      if (request.method === "DELETE") {
+        deleted = true;
+        return json(500, { errors: [{ status: "500", code: "UNEXPECTED_ERROR", title: "x" }] });
+      }
+      return json(200, { data: deleted ? [] : [endpoint("m1")], links: { self: base } });
+    });
+    expect((await removeMarketplaceWebhook(client, "m1")).data).toBeNull();
+    deleted = false;
+    const { client: stubborn } = clientWith(async (request) =>
+      request.method === "DELETE"
+        ? json(500, { errors: [{ status: "500", code: "UNEXPECTED_ERROR", title: "x" }] })
+        : json(200, { data: [endpoint("m1")], links: { self: base } }),
+    );
+    expect((await removeMarketplaceWebhook(stubborn, "m1")).error?.status).toBe(500);
   });
 });

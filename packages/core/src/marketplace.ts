@@ -3,6 +3,7 @@ import type { components, paths } from "./generated/app-store-connect.js";
 import { collectItems } from "./paginate.js";
 import { removeConfirmed, requireId, settle } from "./result.js";
 import type { Result } from "./result.js";
+import { requireUrl } from "./urls.js";
 
 export type Webhook = components["schemas"]["Webhook"];
 export type WebhookResponse = components["schemas"]["WebhookResponse"];
@@ -55,7 +56,7 @@ export async function createWebhook(
   if (typeof input.name !== "string" || input.name.trim() === "") {
     throw new TypeError("name must be a non-empty name for the webhook.");
   }
-  requireHttpsUrl(input.url);
+  requireUrl(input.url, "webhook");
   if (typeof input.secret !== "string" || input.secret.length < 8) {
     throw new TypeError("secret must be a string of at least 8 characters (it is not shown here).");
   }
@@ -149,7 +150,7 @@ export async function updateWebhook(
       "updateWebhook needs at least one of name, url, secret, eventTypes, enabled.",
     );
   }
-  if (changes.url !== undefined) requireHttpsUrl(changes.url);
+  if (changes.url !== undefined) requireUrl(changes.url, "webhook");
   if (
     changes.secret !== undefined &&
     (typeof changes.secret !== "string" || changes.secret.length < 8)
@@ -264,7 +265,7 @@ export async function createMarketplaceSearchDetail(
     throw new TypeError("createMarketplaceSearchDetail needs { appId, catalogUrl }.");
   }
   requireId(input.appId, "appId");
-  requireHttpsUrl(input.catalogUrl);
+  requireUrl(input.catalogUrl, "catalog");
   return settle("POST", "/v1/marketplaceSearchDetails", () =>
     client.POST("/v1/marketplaceSearchDetails", {
       body: {
@@ -314,7 +315,7 @@ export async function updateMarketplaceSearchDetail(
   catalogUrl: string | null,
 ): Promise<Result<MarketplaceSearchDetailResponse>> {
   requireId(id, "id");
-  if (catalogUrl !== null) requireHttpsUrl(catalogUrl);
+  if (catalogUrl !== null) requireUrl(catalogUrl, "catalog");
   return settle("PATCH", `/v1/marketplaceSearchDetails/${id}`, () =>
     client.PATCH("/v1/marketplaceSearchDetails/{id}", {
       params: { path: { id } },
@@ -344,18 +345,4 @@ export async function removeMarketplaceSearchDetail(
     });
     return error === undefined ? { data: null, response } : { error, response };
   });
-}
-
-function requireHttpsUrl(value: unknown): asserts value is string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === "string" ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== "https:") {
-    throw new TypeError(
-      'The URL must be an absolute https URL, such as "https://marketplace.example/notifications".',
-    );
-  }
 }

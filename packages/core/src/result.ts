@@ -98,12 +98,13 @@ export function requireId(value: unknown, name: string): asserts value is string
 
 /**
  * Runs a DELETE; when its outcome is unknown (no answer, or a 5xx), reads the resource back
- * and reports the removal as done if it is gone.
+ * and reports the removal as done if it is gone (by default: the read back is a 404).
  */
-export async function removeConfirmed(
+export async function removeConfirmed<T>(
   path: string,
   remove: () => Promise<{ error?: unknown; response: Response }>,
-  readBack: () => Promise<Result<unknown>>,
+  readBack: () => Promise<Result<T>>,
+  isGone: (after: Result<T>) => boolean = (after) => after.error?.kind === "not-found",
 ): Promise<Result<null>> {
   const result = await settle("DELETE", path, async () => {
     const { error, response } = await remove();
@@ -111,5 +112,5 @@ export async function removeConfirmed(
   });
   if (!result.error || !outcomeUnknown(result.error)) return result;
   const after = await readBack();
-  return after.error?.kind === "not-found" ? { data: null, response: after.response } : result;
+  return isGone(after) ? { data: null, response: after.response } : result;
 }
