@@ -363,6 +363,22 @@ describe("asc-kit demo", () => {
   });
 });
 
+describe("asc-kit demo --marketplace", () => {
+  it("receives verified notifications, downloads with the CLI, and refuses a forged one", async () => {
+    const { code, stdout } = await cli(["demo", "--marketplace"]);
+    expect(code).toBe(0);
+    expect(
+      stdout.match(/received: alternativeDistributionPackageVersionCreated, app 6476788027/g),
+    ).toHaveLength(2);
+    expect(stdout).toMatch(/verified: com\.example\.app6476788027 \(6476788027\) in /);
+    expect(stdout.match(/SUCCEEDED {2}HTTP 200/g)).toHaveLength(2);
+    expect(stdout).toContain("a body signed with another secret: HTTP 401");
+    expect(stdout).toMatch(
+      /Done\. 2 notifications received and verified, 1 package version downloaded/,
+    );
+  });
+});
+
 describe("secrets", () => {
   it("never prints the private key or a token, except when asked for one", async () => {
     const outputs = await Promise.all([

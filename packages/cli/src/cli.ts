@@ -7,9 +7,12 @@ import { registerKeys } from "./commands/keys.js";
 import { registerNotifications } from "./commands/notifications.js";
 import { registerPackages } from "./commands/packages.js";
 import { registerSandbox } from "./commands/sandbox.js";
+import { registerSearchDetails } from "./commands/search-details.js";
+import { registerWebhooks } from "./commands/webhooks.js";
 import { registerToken } from "./commands/token.js";
 import { createContext } from "./context.js";
 import { runDemo } from "./demo.js";
+import { runMarketplaceDemo } from "./demo-marketplace.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Io } from "./output.js";
 import { Exit, fromCommanderError, report } from "./report.js";
@@ -87,13 +90,19 @@ export function buildProgram(io: Io): Command {
   registerDomains(program, context);
   registerPackages(program, context);
   registerInstallToken(program, context);
+  registerWebhooks(program, context);
+  registerSearchDetails(program, context);
   registerNotifications(program, context);
   registerSandbox(program, context);
   program
     .command("demo")
-    .description("walk the key lifecycle against a local sandbox: no Apple account needed")
-    .action(async () => {
-      await runDemo(io);
+    .description(
+      "walk the key and package lifecycle against a local sandbox: no Apple account needed",
+    )
+    .option("--marketplace", "a marketplace's side instead: webhook, notifications, download")
+    .action(async (options: { marketplace?: boolean }) => {
+      if (options.marketplace) await runMarketplaceDemo(io, run);
+      else await runDemo(io);
     });
   return program;
 }

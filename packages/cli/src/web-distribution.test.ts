@@ -1,15 +1,23 @@
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSandbox } from "@asc-kit/sandbox";
 import type { Sandbox } from "@asc-kit/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBinary } from "./test-support/binary.js";
+import { createAlternativeDistributionPackage, createAppStoreConnectClient } from "@asc-kit/core";
+import { bin, runBinary } from "./test-support/binary.js";
 
 /** The root README's web distribution commands, run as written against a sandbox. */
 const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
-const section = readme.slice(readme.indexOf("## Web distribution"));
-const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+const blockAfter = (heading: string) =>
+  /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))![1]!;
+const block = blockAfter("## Web distribution");
+const marketplaceBlock = blockAfter("## Marketplaces");
+const words = (command: string) =>
+  [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!);
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -32,9 +40,9 @@ describe("the README's web distribution walk-through", () => {
       .split("\n")
       .flatMap((line) => line.split(" && "));
     for (const command of commands) {
-      const words = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!);
-      expect(words[0]).toBe("asc-kit");
-      const args = words.slice(1).map((word) => ids[word] ?? word);
+      const parts = words(command);
+      expect(parts[0]).toBe("asc-kit");
+      const args = parts.slice(1).map((word) => ids[word] ?? word);
       const ran = await runBinary(["--json", ...args], { env, cwd });
       expect(ran, command).toMatchObject({ code: 0 });
       const printed = JSON.parse(ran.stdout || "null") as { id?: string } | Array<{ id: string }>;
@@ -47,5 +55,92 @@ describe("the README's web distribution walk-through", () => {
     const laidOut = (await readdir(join(cwd, "site/package"))).sort();
     expect(laidOut).toEqual(["manifest.json", "signature", "variant"]);
     expect(await readdir(join(cwd, "site"))).toContain("package.key-blobs.json");
+  });
+});
+
+describe("the README's marketplace walk-through", () => {
+  it("runs as written: a receiver, a webhook, a verified notification, a download", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "asc-kit-marketplace-"));
+    // The README's port, swapped for one that is free here.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const env: Record<string, string> = {
+      ASC_KEY_ID: sandbox.credentials.keyId,
+      ASC_ISSUER_ID: sandbox.credentials.issuerId,
+      ASC_PRIVATE_KEY: sandbox.credentials.privateKey,
+      ASC_BASE_URL: sandbox.url,
+    };
+    const ids: Record<string, string> = {};
+    const printed: string[] = [];
+    const background: Array<{ kill(): void }> = [];
+    try {
+      for (const line of marketplaceBlock.trim().split("\n")) {
+        const command = line.replaceAll("8787", String(port));
+        if (command.startsWith("export ")) {
+          const [name, value] = command.slice("export ".length).split("=") as [string, string];
+          env[name] = value;
+          continue;
+        }
+        const args = words(command.replace(/ &$/, ""))
+          .slice(1)
+          .map((word) => ids[word] ?? word);
+        if (command.endsWith(" &")) {
+          const child = spawn(process.execPath, [bin, ...args], {
+            env: { PATH: process.env.PATH, ...env },
+            cwd,
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          background.push(child);
+          child.stdout.on("data", (chunk: Buffer) =>
+            printed.push(...chunk.toString().split("\n").filter(Boolean)),
+          );
+          await new Promise<void>((resolve) =>
+            child.stderr.on("data", (chunk: Buffer) => {
+              if (chunk.toString().includes("listening on")) resolve();
+            }),
+          );
+          continue;
+        }
+        if (command.includes("<version-id>")) {
+          // Meanwhile a developer creates the package of an app the marketplace distributes.
+          const client = createAppStoreConnectClient({
+            ...sandbox.credentials,
+            baseUrl: sandbox.url,
+          });
+          await createAlternativeDistributionPackage(client, {
+            appStoreVersionId: "6476788027-1.0",
+          });
+          await sandbox.notificationsSettled();
+          const created = printed
+            .map((text) => JSON.parse(text) as { type: string; instance?: { id: string } })
+            .find(
+              (notification) =>
+                notification.type === "alternativeDistributionPackageVersionCreated",
+            );
+          expect(created, "the receiver printed the new version's notification").toBeDefined();
+          args.splice(args.indexOf("<version-id>"), 1, created!.instance!.id);
+        }
+        const ran = await runBinary(["--json", ...args], { env, cwd });
+        expect(ran, command).toMatchObject({ code: 0 });
+        if (args[0] === "webhooks" && args[1] === "create") {
+          ids["<webhook-id>"] = (JSON.parse(ran.stdout) as { id: string }).id;
+        }
+      }
+      await sandbox.notificationsSettled();
+      expect(printed.map((text) => (JSON.parse(text) as { type: string }).type)).toContain(
+        "webhookPingCreated",
+      );
+      expect((await readdir(join(cwd, "store/package"))).sort()).toEqual([
+        "manifest.json",
+        "signature",
+        "variant",
+      ]);
+    } finally {
+      for (const child of background) child.kill();
+    }
   });
 });

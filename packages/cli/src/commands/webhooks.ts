@@ -1,0 +1,236 @@
+import {
+  alternativeDistributionEventTypes,
+  createWebhook,
+  listAppWebhooks,
+  listWebhookDeliveries,
+  pingWebhook,
+  redeliverWebhookDelivery,
+  removeWebhook,
+  updateWebhook,
+} from "@asc-kit/core";
+import type { Webhook, WebhookDelivery, WebhookEventType } from "@asc-kit/core";
+import { Option } from "commander";
+import type { Command } from "commander";
+import type { Context } from "../context.js";
+import { table } from "../output.js";
+import { usageError } from "../report.js";
+import { confirm, unwrap } from "./shared.js";
+
+const columns = ["ID", "NAME", "ENABLED", "URL", "EVENTS"];
+
+/** `asc-kit webhooks …`: where App Store Connect sends a marketplace's notifications. */
+export function registerWebhooks(program: Command, context: Context): void {
+  const { io, out } = context;
+  const webhooks = program
+    .command("webhooks")
+    .description(
+      "manage webhooks (/v1/webhooks): where notifications are sent, and their deliveries",
+    );
+  /** The secret from the variable named, never from the command line (it would show in `ps`). */
+  const secretFrom = (name: string) => {
+    const secret = io.env[name];
+    if (!secret) throw usageError(`${name} is not set: put the webhook's secret in it.`);
+    return secret;
+  };
+
+  webhooks
+    .command("create")
+    .description("register a webhook for an app (the alternative distribution events by default)")
+    .requiredOption(
+      "--app <appId>",
+      "the app the webhook belongs to (a marketplace: its marketplace app)",
+    )
+    .requiredOption("--name <name>", "a name for the webhook")
+    .requiredOption("--url <url>", "where notifications are POSTed (https; http on loopback)")
+    .requiredOption(
+      "--secret-env <name>",
+      "the environment variable that holds the secret to sign with",
+    )
+    .option(
+      "--events <types>",
+      "comma-separated event types",
+      alternativeDistributionEventTypes.join(","),
+    )
+    .option("--disabled", "create it disabled")
+    .action(
+      async (options: {
+        app: string;
+        name: string;
+        url: string;
+        secretEnv: string;
+        events: string;
+        disabled?: boolean;
+      }) => {
+        const created = unwrap(
+          await createWebhook(await context.client(), {
+            appId: options.app,
+            name: options.name,
+            url: options.url,
+            secret: secretFrom(options.secretEnv),
+            eventTypes: eventTypesOf(options.events),
+            enabled: !options.disabled,
+          }),
+        ).data;
+        out(`Created webhook ${created.id} for app ${options.app}.\n`, created);
+      },
+    );
+
+  webhooks
+    .command("list")
+    .description("list an app's webhooks")
+    .requiredOption("--app <appId>", "the app")
+    .action(async (options: { app: string }) => {
+      const list = unwrap(await listAppWebhooks(await context.client(), options.app));
+      out(list.length === 0 ? "No webhooks.\n" : table(columns, list.map(webhookRow)), list);
+    });
+
+  webhooks
+    .command("update")
+    .description("change a webhook: only what is given changes")
+    .argument("<id>")
+    .option("--name <name>", "a new name")
+    .option("--url <url>", "a new URL")
+    .option("--secret-env <name>", "the environment variable that holds the new secret")
+    .option("--events <types>", "comma-separated event types, replacing the current ones")
+    .addOption(new Option("--enable", "enable it").conflicts("disable"))
+    .option("--disable", "disable it")
+    .action(
+      async (
+        id: string,
+        options: {
+          name?: string;
+          url?: string;
+          secretEnv?: string;
+          events?: string;
+          enable?: boolean;
+          disable?: boolean;
+        },
+      ) => {
+        const changes = {
+          ...(options.name !== undefined ? { name: options.name } : {}),
+          ...(options.url !== undefined ? { url: options.url } : {}),
+          ...(options.secretEnv !== undefined ? { secret: secretFrom(options.secretEnv) } : {}),
+          ...(options.events !== undefined ? { eventTypes: eventTypesOf(options.events) } : {}),
+          ...(options.enable ? { enabled: true } : options.disable ? { enabled: false } : {}),
+        };
+        if (Object.keys(changes).length === 0) {
+          throw usageError(
+            "Nothing to change: give --name, --url, --secret-env, --events, --enable or --disable.",
+          );
+        }
+        const updated = unwrap(await updateWebhook(await context.client(), id, changes)).data;
+        out(`Updated webhook ${id}.\n`, updated);
+      },
+    );
+
+  webhooks
+    .command("remove")
+    .alias("delete")
+    .description("remove a webhook")
+    .argument("<id>")
+    .option("--yes", "do not ask for confirmation")
+    .action(async (id: string, options: { yes?: boolean }) => {
+      await confirm(io, options.yes, `Remove webhook ${id}? [y/N] `);
+      unwrap(await removeWebhook(await context.client(), id));
+      out(`Removed webhook ${id}.\n`, { removed: id });
+    });
+
+  webhooks
+    .command("ping")
+    .description("ask App Store Connect to send the webhook a test notification")
+    .argument("<id>")
+    .action(async (id: string) => {
+      const ping = unwrap(await pingWebhook(await context.client(), id)).data;
+      out(
+        `Sent a ping to webhook ${id}: 'asc-kit webhooks deliveries ${id}' shows how it went.\n`,
+        ping,
+      );
+    });
+
+  webhooks
+    .command("deliveries")
+    .description("list a webhook's deliveries, newest first, and how the endpoint answered")
+    .argument("<id>")
+    .addOption(
+      new Option("--state <state>", "only deliveries in this state").choices([
+        "SUCCEEDED",
+        "FAILED",
+        "PENDING",
+      ]),
+    )
+    .action(async (id: string, options: { state?: string }) => {
+      const all = unwrap(await listWebhookDeliveries(await context.client(), id));
+      const list = options.state
+        ? all.filter((item) => item.attributes?.deliveryState === options.state)
+        : all;
+      out(
+        list.length === 0
+          ? "No deliveries.\n"
+          : table(["ID", "STATE", "HTTP", "CREATED", "REDELIVERY", "ERROR"], list.map(deliveryRow)),
+        list,
+      );
+    });
+
+  webhooks
+    .command("redeliver")
+    .description("send a delivery's notification again")
+    .argument("<deliveryId>")
+    .action(async (deliveryId: string) => {
+      const delivery = unwrap(
+        await redeliverWebhookDelivery(await context.client(), deliveryId),
+      ).data;
+      out(`Redelivering as ${delivery.id}.\n`, delivery);
+    });
+}
+
+const knownEventTypes = new Set<string>([
+  ...alternativeDistributionEventTypes,
+  "APP_STORE_VERSION_APP_VERSION_STATE_UPDATED",
+  "BACKGROUND_ASSET_VERSION_APP_STORE_RELEASE_STATE_UPDATED",
+  "BACKGROUND_ASSET_VERSION_EXTERNAL_BETA_RELEASE_STATE_UPDATED",
+  "BACKGROUND_ASSET_VERSION_INTERNAL_BETA_RELEASE_CREATED",
+  "BACKGROUND_ASSET_VERSION_STATE_UPDATED",
+  "BETA_FEEDBACK_CRASH_SUBMISSION_CREATED",
+  "BETA_FEEDBACK_SCREENSHOT_SUBMISSION_CREATED",
+  "BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED",
+  "BUILD_UPLOAD_STATE_UPDATED",
+] satisfies WebhookEventType[]);
+
+function eventTypesOf(list: string): WebhookEventType[] {
+  const types = list
+    .split(",")
+    .map((type) => type.trim().toUpperCase())
+    .filter(Boolean);
+  const unknown = types.filter((type) => !knownEventTypes.has(type));
+  if (types.length === 0 || unknown.length > 0) {
+    throw usageError(
+      `${unknown.length > 0 ? `Unknown event type ${unknown.map((type) => type.slice(0, 60)).join(", ")}` : "No event type"}: use ${[...knownEventTypes].join(", ")}.`,
+    );
+  }
+  return types as WebhookEventType[];
+}
+
+function webhookRow(webhook: Webhook): string[] {
+  const attributes = webhook.attributes ?? {};
+  return [
+    webhook.id,
+    attributes.name ?? "",
+    attributes.enabled === undefined ? "" : attributes.enabled ? "yes" : "no",
+    attributes.url ?? "",
+    (attributes.eventTypes ?? []).join(","),
+  ];
+}
+
+function deliveryRow(delivery: WebhookDelivery): string[] {
+  const attributes = delivery.attributes ?? {};
+  return [
+    delivery.id,
+    attributes.deliveryState ?? "",
+    attributes.response?.httpStatusCode === undefined
+      ? ""
+      : String(attributes.response.httpStatusCode),
+    attributes.createdDate ?? "",
+    attributes.redelivery ? "yes" : "no",
+    (attributes.errorMessage ?? "").slice(0, 80),
+  ];
+}
