@@ -104,6 +104,21 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? abortableSleep;
   let latestRateLimit: RateLimit | undefined;
+  // The header repeats from one response to the next until the budget moves: parse it once.
+  let lastHeader: string | undefined;
+  let lastParsed: RateLimit | undefined;
+  const rateLimitOf = (header: string | null): RateLimit | undefined => {
+    if (header === null) return undefined;
+    if (header !== lastHeader) {
+      lastHeader = header;
+      lastParsed = parseRateLimit(header);
+      // Shared by the responses that carry the same header: frozen, so that no caller can
+      // change what the next one is given.
+      if (lastParsed) for (const window of Object.values(lastParsed)) Object.freeze(window);
+      Object.freeze(lastParsed);
+    }
+    return lastParsed;
+  };
 
   /**
    * One attempt, body included: the body is read here so that the timeout bounds it, and a
@@ -173,20 +188,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       passingFaults.add(error);
       throw error;
     }
-    const whole = new Response(nullBodyStatuses.has(response.status) ? null : bytes, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-    // What was read is all there is: say so, so that openapi-fetch reads it with json().
-    whole.headers.set("content-length", String(bytes.byteLength));
-    Object.defineProperties(whole, {
-      // A fetch of one's own (a mock, a handler) may leave url empty: it answered this request.
-      url: { value: response.url || request.url },
-      redirected: { value: response.redirected },
-      json: { value: () => parseJson(bytes, request, response.status) },
-    });
-    return whole;
+    return alreadyRead(response, bytes, request);
   }
 
   function tooLarge(request: Request, status: number): AppStoreConnectError {
@@ -212,8 +214,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
         await sleep(backoff(attemptNumber), request.signal);
         continue;
       }
-      const rateLimitHeader = response.headers.get("x-rate-limit");
-      const rateLimit = rateLimitHeader === null ? undefined : parseRateLimit(rateLimitHeader);
+      const rateLimit = rateLimitOf(response.headers.get("x-rate-limit"));
       if (rateLimit) {
         latestRateLimit = rateLimit;
         options.onRateLimit?.(rateLimit, response);
@@ -245,8 +246,98 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
 }
 
 const manualRedirects = { redirect: "manual" } as const;
+
 const nullBodyStatuses = new Set([101, 204, 205, 304]);
 const utf8 = new TextDecoder();
+
+const readState = Symbol("asc-kit.readState");
+interface ReadState {
+  bytes: Uint8Array<ArrayBuffer>;
+  used: boolean;
+  request: Request;
+}
+type ReadResponse = Response & { [readState]: ReadState };
+
+function take(response: ReadResponse): Promise<Uint8Array<ArrayBuffer>> {
+  const state = response[readState];
+  if (state.used)
+    return Promise.reject(new TypeError("Body is unusable: Body has already been read"));
+  state.used = true;
+  return Promise.resolve(state.bytes);
+}
+
+/**
+ * A response whose body was read within its attempt (so that the timeout bounded it): the body
+ * methods answer from the bytes, and `json()` reports a body that is not JSON as
+ * `INVALID_RESPONSE`. Responses are given this prototype rather than rebuilt: building a
+ * Response around a stream costs more than the rest of a call.
+ */
+class AlreadyRead extends Response {
+  override arrayBuffer(this: ReadResponse) {
+    return take(this).then((bytes) => bytes.slice().buffer);
+  }
+  override blob(this: ReadResponse) {
+    return take(this).then((bytes) => new Blob([bytes]));
+  }
+  override text(this: ReadResponse) {
+    return take(this).then((bytes) => utf8.decode(bytes));
+  }
+  override json(this: ReadResponse) {
+    return take(this).then((bytes) => parseJson(bytes, this[readState].request, this.status));
+  }
+  override clone(this: ReadResponse): Response {
+    const { bytes, used, request } = this[readState];
+    if (used) throw new TypeError("Response.clone: Body has already been consumed.");
+    const copy = new Response(nullBodyStatuses.has(this.status) ? null : bytes.slice(), {
+      status: this.status,
+      statusText: this.statusText,
+      headers: this.headers,
+    });
+    return alreadyRead(copy, bytes, request);
+  }
+}
+Object.defineProperties(AlreadyRead.prototype, {
+  bytes: {
+    value(this: ReadResponse) {
+      return take(this).then((bytes) => bytes.slice());
+    },
+  },
+  body: {
+    get(this: ReadResponse) {
+      const { bytes, used } = this[readState];
+      return used || nullBodyStatuses.has(this.status) ? null : new Blob([bytes]).stream();
+    },
+  },
+  bodyUsed: {
+    get(this: ReadResponse) {
+      return this[readState].used;
+    },
+  },
+});
+
+/** `response`, its body read into `bytes`, answering from them from now on. */
+function alreadyRead(
+  response: Response,
+  bytes: Uint8Array<ArrayBuffer>,
+  request: Request,
+): Response {
+  const length = String(bytes.byteLength);
+  // What was read is all there is: say so, so that openapi-fetch reads it with json(). A
+  // response of one's own takes the header; fetch's own are immutable, so they get a copy.
+  if (response.headers.get("content-length") !== length) {
+    try {
+      response.headers.set("content-length", length);
+    } catch {
+      const headers = new Headers(response.headers);
+      headers.set("content-length", length);
+      Object.defineProperty(response, "headers", { value: headers });
+    }
+  }
+  // A fetch of one's own (a mock, a handler) may leave url empty: it answered this request.
+  if (!response.url) Object.defineProperty(response, "url", { value: request.url });
+  (response as ReadResponse)[readState] = { bytes, used: false, request };
+  return Object.setPrototypeOf(response, AlreadyRead.prototype) as Response;
+}
 
 /** Reads a whole body, or returns `undefined` as soon as it grows past `limit` bytes. */
 async function readBytes(

@@ -1,0 +1,101 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { createAppStoreConnectClient } from "./index.js";
+import type { RequestFetch } from "./index.js";
+
+const page = {
+  data: [],
+  links: { self: "https://api.example.test/v1/alternativeDistributionKeys" },
+};
+
+/** A client whose responses come from `fetch`, and a middleware that sees each response. */
+function clientWith(fetch: RequestFetch, onResponse?: (response: Response) => Promise<void>) {
+  return createAppStoreConnectClient({
+    token: "a.b.c",
+    baseUrl: "https://api.example.test",
+    retry: false,
+    fetch,
+    middleware: onResponse
+      ? [{ onResponse: async ({ response }) => void (await onResponse(response)) }]
+      : [],
+  });
+}
+
+describe("a response whose body the client read within its attempt", () => {
+  it("is still a Response: status, headers, url, and every body method, once", async () => {
+    let seen: Response | undefined;
+    const client = clientWith(
+      async () => new Response(JSON.stringify(page), { status: 200, headers: { "x-custom": "1" } }),
+      async (response) => {
+        seen = response;
+        const copy = response.clone();
+        expect(copy.bodyUsed).toBe(false);
+        expect(await copy.json()).toEqual(page);
+        expect(copy.bodyUsed).toBe(true);
+        await expect(copy.text()).rejects.toThrow(TypeError);
+        expect(await new Response(response.clone().body).text()).toBe(JSON.stringify(page));
+        expect(new Uint8Array(await response.clone().arrayBuffer())).toHaveLength(
+          JSON.stringify(page).length,
+        );
+        expect(await (await response.clone().blob()).text()).toBe(JSON.stringify(page));
+      },
+    );
+    const { data, response } = await client.GET("/v1/alternativeDistributionKeys");
+    expect(data).toEqual(page);
+    expect(response).toBe(seen);
+    expect(response).toBeInstanceOf(Response);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-custom")).toBe("1");
+    expect(response.headers.get("content-length")).toBe(String(JSON.stringify(page).length));
+    // The fetch left url empty; the client says which request this answers.
+    expect(response.url).toBe("https://api.example.test/v1/alternativeDistributionKeys");
+    expect(response.bodyUsed).toBe(true);
+    expect(response.body).toBeNull();
+    expect(() => response.clone()).toThrow(TypeError);
+  });
+
+  it("reports a body that is not JSON as INVALID_RESPONSE, and an error body as text", async () => {
+    const broken = clientWith(async () => new Response("{not json", { status: 200 }));
+    await expect(broken.GET("/v1/alternativeDistributionKeys")).rejects.toMatchObject({
+      code: "INVALID_RESPONSE",
+    });
+    const refused = clientWith(
+      async () =>
+        new Response(
+          JSON.stringify({ errors: [{ status: "404", code: "NOT_FOUND", title: "t" }] }),
+          {
+            status: 404,
+          },
+        ),
+    );
+    const { error } = await refused.GET("/v1/alternativeDistributionKeys");
+    expect(error).toMatchObject({ errors: [{ code: "NOT_FOUND" }] });
+  });
+
+  it("keeps fetch's own immutable headers, adding the length to a copy", async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, {
+        "content-type": "application/json",
+        "transfer-encoding": "chunked",
+      });
+      response.write(JSON.stringify(page).slice(0, 10));
+      response.end(JSON.stringify(page).slice(10));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = createAppStoreConnectClient({
+        token: "a.b.c",
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        retry: false,
+      });
+      const { data, response } = await client.GET("/v1/alternativeDistributionKeys");
+      expect(data).toEqual(page);
+      expect(response.headers.get("content-length")).toBe(String(JSON.stringify(page).length));
+      expect(response.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/alternativeDistributionKeys$/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
