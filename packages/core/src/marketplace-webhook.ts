@@ -68,7 +68,7 @@ export async function createMarketplaceWebhook(
       },
     }),
   );
-  return result.error ? result : { data: result.data.data, response: result.response };
+  return result.error ? result : { data: single(result.data.data), response: result.response };
 }
 
 /**
@@ -102,7 +102,7 @@ export async function updateMarketplaceWebhook(
       body: { data: { type: "marketplaceWebhooks", id, attributes: { ...changes } } },
     }),
   );
-  return result.error ? result : { data: result.data.data, response: result.response };
+  return result.error ? result : { data: single(result.data.data), response: result.response };
 }
 
 /**
@@ -130,6 +130,14 @@ export async function removeMarketplaceWebhook(
     // There is no GET by id: it is gone when the account's webhook is another one, or none.
     (after) => !after.error && after.data?.id !== id,
   );
+}
+
+/**
+ * The webhook of a create or update answer. Apple's schema says `data` is one resource; its
+ * pages' examples show a list of one. Either is read.
+ */
+function single(data: MarketplaceWebhook | MarketplaceWebhook[]): MarketplaceWebhook {
+  return Array.isArray(data) ? data[0]! : data;
 }
 
 function requireSecret(secret: unknown): void {

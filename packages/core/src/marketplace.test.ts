@@ -190,8 +190,9 @@ describe("the marketplace webhook (deprecated)", () => {
     let existing: unknown[] = [];
     const { client, sent } = clientWith(async (request) => {
       if (request.method === "GET") return json(200, { data: existing, links: { self: base } });
+      // Apple's examples show the answer's data as a list of one; its schema, as one.
       return json(request.method === "POST" ? 201 : 200, {
-        data: endpoint("m1"),
+        data: request.method === "POST" ? endpoint("m1") : [endpoint("m1")],
         links: { self: base },
       });
     });
@@ -203,7 +204,10 @@ describe("the marketplace webhook (deprecated)", () => {
     expect(created.data?.id).toBe("m1");
     existing = [endpoint("m1")];
     expect((await getMarketplaceWebhook(client)).data?.id).toBe("m1");
-    await updateMarketplaceWebhook(client, "m1", { endpointUrl: "http://127.0.0.1:8080/n" });
+    const updated = await updateMarketplaceWebhook(client, "m1", {
+      endpointUrl: "http://127.0.0.1:8080/n",
+    });
+    expect(updated.data?.id).toBe("m1");
     expect(sent.map((entry) => entry.line)).toEqual([
       "GET /v1/marketplaceWebhooks?limit=1",
       "POST /v1/marketplaceWebhooks",
