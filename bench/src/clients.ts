@@ -97,7 +97,7 @@ export async function createListCall(name: ClientName, target: Target): Promise<
         baseUrl: target.baseUrl,
       });
       // Its createClient takes no fetch; the client it returns does.
-      if (target.fetch) client.setConfig({ fetch: target.fetch });
+      client.setConfig({ fetch: target.fetch ?? globalThis.fetch });
       return async () => {
         const { error } = await sdk.alternativeDistributionKeysGetCollection({
           client,
@@ -122,7 +122,8 @@ export async function createListCall(name: ClientName, target: Target): Promise<
       // The client has no base URL option; its generated client is a module-level singleton.
       (generated.client ?? generated.default?.client).setConfig({
         baseUrl: target.baseUrl,
-        ...(target.fetch ? { fetch: target.fetch } : {}),
+        // A singleton: set the fetch every time, or the last section's stays.
+        fetch: target.fetch ?? globalThis.fetch,
       });
       return async () => {
         const { error } =
