@@ -293,6 +293,28 @@ describe("over HTTP", () => {
     expect(hits).toHaveLength(2);
   });
 
+  it("stops reading a body at the timeout even when the fetch ignores the signal", async () => {
+    let cancelled: unknown;
+    const client = createAppStoreConnectClient({
+      token,
+      baseUrl: "https://api.example.test",
+      timeoutMs: 100,
+      retry: false,
+      // A fetch of one's own that never looks at init.signal, and a body that never ends.
+      fetch: async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start: (controller) => controller.enqueue(new TextEncoder().encode('{"data": [')),
+            cancel: (reason) => void (cancelled = reason),
+          }),
+          { status: 200 },
+        ),
+    });
+    const error = await failure(client.GET("/v1/alternativeDistributionKeys"));
+    expect(error).toMatchObject({ code: "TIMEOUT", kind: "network" });
+    expect(cancelled).toMatchObject({ name: "RequestTimeoutError" });
+  });
+
   it("reports a reset mid-body as INVALID_RESPONSE, retrying a GET", async () => {
     const { url, hits } = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "application/json", "content-length": "500" });

@@ -128,12 +128,20 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     if (timeoutMs === 0) return readWhole(await send(request, manualRedirects), request);
     // One controller per attempt, aborted by the timer or by the caller's own signal.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
-    const forwardAbort = () => controller.abort(request.signal.reason);
+    // Stopping also cancels the body being read: a fetch that ignores the signal stops too.
+    let cancelBody: ((reason: unknown) => void) | undefined;
+    const stop = (reason: unknown) => {
+      controller.abort(reason);
+      cancelBody?.(reason);
+    };
+    const timer = setTimeout(() => stop(new RequestTimeoutError(timeoutMs)), timeoutMs);
+    const forwardAbort = () => stop(request.signal.reason);
     request.signal.addEventListener("abort", forwardAbort, { once: true });
     try {
       const response = await send(request, { signal: controller.signal, redirect: "manual" });
-      return await readWhole(response, request, controller.signal);
+      return await readWhole(response, request, controller.signal, (cancel) => {
+        cancelBody = cancel;
+      });
     } catch (error) {
       if (controller.signal.reason instanceof RequestTimeoutError) throw controller.signal.reason;
       throw error;
@@ -147,6 +155,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     response: Response,
     request: Request,
     signal?: AbortSignal,
+    onReading?: (cancel: (reason: unknown) => void) => void,
   ): Promise<Response> {
     if (response.type === "opaqueredirect") {
       // A browser's form of a redirect under redirect: "manual"; its status reads 0.
@@ -165,7 +174,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     let bytes: Uint8Array<ArrayBuffer> | undefined;
     try {
       bytes = response.body
-        ? await readBytes(response.body, maxResponseBytes, signal)
+        ? await readBytes(response.body, maxResponseBytes, signal, onReading)
         : new Uint8Array(0);
     } catch (error) {
       if (signal?.aborted || request.signal.aborted) throw error;
@@ -344,27 +353,23 @@ async function readBytes(
   body: ReadableStream<Uint8Array>,
   limit: number,
   signal: AbortSignal | undefined,
+  onReading: ((cancel: (reason: unknown) => void) => void) | undefined,
 ): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  // A fetch that ignores the signal still stops here when the attempt times out.
-  const onAbort = () => void reader.cancel(signal?.reason).catch(() => undefined);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (signal?.aborted) throw signal.reason;
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => undefined);
-        return undefined;
-      }
-      chunks.push(value);
+  // Whoever stops the attempt cancels the read: no listener on the signal for each body.
+  onReading?.((reason) => void reader.cancel(reason).catch(() => undefined));
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (signal?.aborted) throw signal.reason;
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
     }
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
+    chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
   const bytes = new Uint8Array(size);
