@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateKeyPair } from "@asc-kit/pem";
+import { run } from "./context.ts";
 import type { BenchContext, Section } from "./context.ts";
 import { ensurePeers } from "./peers.ts";
 import { bundle } from "./sections/bundle.ts";
@@ -100,5 +101,12 @@ if (only) {
   ];
   await writeFile(join(benchDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(benchDir, "RESULTS.md"), [...header, ...markdown].join("\n"));
+  // Formatted as the repository formats everything, so that they can be committed as written.
+  await run(process.execPath, [
+    join(context.repoRoot, "node_modules/prettier/bin/prettier.cjs"),
+    "--write",
+    join(benchDir, "RESULTS.md"),
+    join(benchDir, "results.json"),
+  ]);
   context.log("wrote bench/RESULTS.md and bench/results.json");
 }
