@@ -5,7 +5,7 @@ import type { Client, Middleware } from "openapi-fetch";
 import { authenticatedFetch } from "./auth.js";
 import { recordRequest } from "./outcome.js";
 import type { paths } from "./generated/app-store-connect.js";
-import { RequestTimeoutError, createResilientFetch } from "./retry.js";
+import { RequestTimeoutError, TrackedRequest, createResilientFetch } from "./retry.js";
 import type { RequestFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
 import { InvalidTokenError, createTokenProvider, tokenProviderFrom } from "./token.js";
 import type { TokenProvider, TokenProviderOptions } from "./token.js";
@@ -103,6 +103,7 @@ export function createAppStoreConnectClient<Paths extends object = paths>(
   });
   const client = createClient<Paths>({
     baseUrl,
+    Request: TrackedRequest,
     fetch: async (request: Request) => {
       try {
         return recordRequest(await transport(request), request);

@@ -54,6 +54,20 @@ export type ResilientFetch = ((request: Request) => Promise<Response>) & {
   readonly rateLimit: RateLimit | undefined;
 };
 
+/** Requests made without a signal of their caller's (see {@link TrackedRequest}). */
+const withoutCallerSignal = new WeakSet<Request>();
+
+/**
+ * `Request`, remembering which requests were made without a signal: nobody can abort those,
+ * so an attempt need not listen for it. Give it to openapi-fetch as its `Request`.
+ */
+export class TrackedRequest extends Request {
+  constructor(input: RequestInfo | URL, init?: RequestInit) {
+    super(input, init);
+    if (!init?.signal && !(input instanceof Request)) withoutCallerSignal.add(this);
+  }
+}
+
 /** Thrown when an attempt got no answer within `timeoutMs`. */
 export class RequestTimeoutError extends Error {
   override readonly name = "RequestTimeoutError";
@@ -136,7 +150,9 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     };
     const timer = setTimeout(() => stop(new RequestTimeoutError(timeoutMs)), timeoutMs);
     const forwardAbort = () => stop(request.signal.reason);
-    request.signal.addEventListener("abort", forwardAbort, { once: true });
+    // A request made without a signal has one that nothing can abort: nothing to forward.
+    const abortable = !withoutCallerSignal.has(request);
+    if (abortable) request.signal.addEventListener("abort", forwardAbort, { once: true });
     try {
       const response = await send(request, { signal: controller.signal, redirect: "manual" });
       return await readWhole(response, request, controller.signal, (cancel) => {
@@ -147,7 +163,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       throw error;
     } finally {
       clearTimeout(timer);
-      request.signal.removeEventListener("abort", forwardAbort);
+      if (abortable) request.signal.removeEventListener("abort", forwardAbort);
     }
   }
 
