@@ -13,10 +13,10 @@ import {
   createWebhook,
   listWebhookDeliveries,
 } from "@asc-kit/core";
-import type { Result } from "@asc-kit/core";
 import { createNotificationHandler, signNotification } from "@asc-kit/notifications";
 import type { MarketplaceNotification } from "@asc-kit/notifications";
 import { startSandbox } from "@asc-kit/sandbox";
+import { unwrap } from "./commands/shared.js";
 import { palette } from "./output.js";
 import type { Io } from "./output.js";
 
@@ -36,10 +36,6 @@ export async function runMarketplaceDemo(
   let step = 0;
   const say = (title: string) => io.stdout(`\n${colors.bold(`${++step}. ${title}`)}\n`);
   const note = (text: string) => io.stdout(`   ${text}\n`);
-  const must = <T>(result: Result<T>): T => {
-    if (result.error) throw new Error(`demo: ${result.error.message}`);
-    return result.data;
-  };
 
   const sandbox = await startSandbox({ apps: [marketplaceApp, distributedApp] });
   const secret = crypto.randomUUID();
@@ -81,7 +77,7 @@ export async function runMarketplaceDemo(
     note(`listening on ${receiverUrl} (createNotificationHandler from @asc-kit/notifications)`);
 
     say(`Register a webhook for the marketplace app ${marketplaceApp}`);
-    const webhook = must(
+    const webhook = unwrap(
       await createWebhook(client, {
         appId: marketplaceApp,
         name: "Local marketplace",
@@ -93,13 +89,13 @@ export async function runMarketplaceDemo(
     note("secret:  sent once, never shown again, not even by App Store Connect");
 
     say("Register the catalog Apple crawls for Spotlight");
-    must(
+    unwrap(
       await addAlternativeDistributionDomain(client, {
         domain: "marketplace.example",
         referenceName: "Marketplace",
       }),
     );
-    const detail = must(
+    const detail = unwrap(
       await createMarketplaceSearchDetail(client, {
         appId: marketplaceApp,
         catalogUrl: "https://apps.marketplace.example/sitemap.xml",
@@ -109,7 +105,7 @@ export async function runMarketplaceDemo(
 
     say(`A developer creates the package of app ${distributedApp}'s approved version`);
     const first = next();
-    const created = must(
+    const created = unwrap(
       await createAlternativeDistributionPackage(client, {
         appStoreVersionId: `${distributedApp}-1.0`,
       }),
@@ -149,7 +145,7 @@ export async function runMarketplaceDemo(
 
     say("Read the webhook's delivery log, and refuse a forged notification");
     await sandbox.notificationsSettled();
-    for (const delivery of must(await listWebhookDeliveries(client, webhook.id))) {
+    for (const delivery of unwrap(await listWebhookDeliveries(client, webhook.id))) {
       note(
         `${delivery.id.slice(0, 8)}…  ${delivery.attributes?.deliveryState}  HTTP ${delivery.attributes?.response?.httpStatusCode}`,
       );

@@ -69,12 +69,13 @@ export function createNotifier(
     if (list.length > maxRecords) list.splice(0, list.length - maxRecords);
   };
 
-  function enqueue(send: () => Promise<void>, allowDuplicate: boolean) {
+  function enqueue(send: () => Promise<void>) {
     queue.push(send);
-    if (allowDuplicate && options.duplicateRate && random() < options.duplicateRate)
-      queue.push(send);
     draining ??= Promise.resolve().then(drain);
   }
+
+  /** How many times an event is sent: twice, at `duplicateRate`, as Apple warns it may be. */
+  const copies = () => (options.duplicateRate && random() < options.duplicateRate ? 2 : 1);
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
@@ -89,25 +90,17 @@ export function createNotifier(
 
   /** A delivery record for `event` to `webhook`, and its sending queued. */
   function deliver(webhook: StoredWebhook, event: StoredWebhookEvent, redelivery: boolean) {
-    const record = (): StoredWebhookDelivery => {
-      const delivery: StoredWebhookDelivery = {
-        id: crypto.randomUUID(),
-        webhookId: webhook.id,
-        eventId: event.id,
-        url: webhook.url,
-        createdDate: iso(),
-        deliveryState: "PENDING",
-        redelivery,
-      };
-      keep(deliveries, delivery);
-      return delivery;
+    const delivery: StoredWebhookDelivery = {
+      id: crypto.randomUUID(),
+      webhookId: webhook.id,
+      eventId: event.id,
+      url: webhook.url,
+      createdDate: iso(),
+      deliveryState: "PENDING",
+      redelivery,
     };
-    const first = record();
-    let used = false;
-    // A duplicate is the same event again, with a delivery record of its own.
+    keep(deliveries, delivery);
     enqueue(async () => {
-      const delivery = used ? record() : first;
-      used = true;
       const outcome = await send(webhook.url, webhook.secret, event.payload);
       delivery.sentDate = iso();
       delivery.deliveryState =
@@ -117,8 +110,8 @@ export function createNotifier(
       if (outcome.status !== undefined) delivery.httpStatusCode = outcome.status;
       if (outcome.body !== undefined) delivery.responseBody = outcome.body;
       if (outcome.error !== undefined) delivery.errorMessage = outcome.error;
-    }, !redelivery && !event.ping);
-    return first;
+    });
+    return delivery;
   }
 
   async function send(url: string, secret: string, payload: string) {
@@ -167,14 +160,18 @@ export function createNotifier(
       for (const webhook of data.webhooks ?? []) {
         if (!webhook.enabled || !webhook.eventTypes.includes(eventType)) continue;
         for (const body of webhookBodies(happened, webhook.appId, iso())) {
-          deliver(webhook, newEvent(eventType, body), false);
+          // A duplicate is the same event again, with a delivery record of its own.
+          const event = newEvent(eventType, body);
+          for (let copy = copies(); copy > 0; copy--) deliver(webhook, event, false);
         }
       }
       for (const webhook of data.marketplaceWebhooks ?? []) {
         const body = legacyBody(happened, iso());
         if (!body) continue;
         const payload = JSON.stringify({ data: { ...body, id: crypto.randomUUID(), version: 1 } });
-        enqueue(async () => void (await send(webhook.endpointUrl, webhook.secret, payload)), true);
+        for (let copy = copies(); copy > 0; copy--) {
+          enqueue(async () => void (await send(webhook.endpointUrl, webhook.secret, payload)));
+        }
       }
     },
     /** Sends a test event to one webhook (`POST /v1/webhookPings`). */

@@ -254,6 +254,21 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
         );
       }
     },
+    async insert(list, item) {
+      await context.commit(() => {
+        list.push(item);
+        return () => void list.splice(list.indexOf(item), 1);
+      });
+      stats.creates++;
+    },
+    async remove(list, item) {
+      await context.commit(() => {
+        const index = list.indexOf(item);
+        list.splice(index, 1);
+        return () => void list.splice(index, 0, item);
+      });
+      stats.deletes++;
+    },
   };
   const router = new Router();
   for (const family of families) family(router, context);

@@ -25,6 +25,10 @@ export interface ResourceContext {
    * is durable; when the save fails, the change is undone and the request answers 500.
    */
   commit(apply: () => () => void): Promise<void>;
+  /** Adds `item` to `list` as one committed change, counted as a create. */
+  insert<T>(list: T[], item: T): Promise<void>;
+  /** Removes `item` from `list` as one committed change, counted as a delete. */
+  remove<T>(list: T[], item: T): Promise<void>;
   /** Sends what happened to the webhooks that asked for it. */
   notifier: Notifier;
   /** A download link for an asset path, and its expiry, `lifetimeMs` from now. */

@@ -97,11 +97,7 @@ export const domainRoutes: ResourceFamily = (router, context) => {
       referenceName: attributes.referenceName as string,
       createdDate: new Date().toISOString(),
     };
-    await context.commit(() => {
-      list.push(domain);
-      return () => void list.splice(list.indexOf(domain), 1);
-    });
-    context.stats.creates++;
+    await context.insert(list, domain);
     return {
       data: resource(domain),
       links: { self: `${context.baseUrl}/v1/alternativeDistributionDomains/${domain.id}` },
@@ -123,12 +119,7 @@ export const domainRoutes: ResourceFamily = (router, context) => {
     .on("DELETE", "/v1/alternativeDistributionDomains/{id}", async ({ url, params }) => {
       allowQuery(url, []);
       const domain = find(params.id!);
-      await context.commit(() => {
-        const index = list.indexOf(domain);
-        list.splice(index, 1);
-        return () => void list.splice(index, 0, domain);
-      });
-      context.stats.deletes++;
+      await context.remove(list, domain);
       return [204];
     });
 };

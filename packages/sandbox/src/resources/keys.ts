@@ -13,6 +13,7 @@ import {
 } from "../http.js";
 import type { StoredDistributionKey } from "../state.js";
 import type { ResourceContext, ResourceFamily } from "./context.js";
+import { requireAccountApp } from "./validation.js";
 
 /** A key as App Store Connect returns it, with the attributes `fields` asks for. */
 export function keyResource(
@@ -80,11 +81,7 @@ export const keyRoutes: ResourceFamily = (router, context) => {
         publicKey,
         ...(appId ? { appId } : {}),
       };
-      await context.commit(() => {
-        data.keys.push(key);
-        return () => void data.keys.splice(data.keys.indexOf(key), 1);
-      });
-      context.stats.creates++;
+      await context.insert(data.keys, key);
       const self = `${context.baseUrl}/v1/alternativeDistributionKeys/${key.id}`;
       return [201, { data: keyResource(context, key), links: { self } }];
     })
@@ -95,12 +92,7 @@ export const keyRoutes: ResourceFamily = (router, context) => {
     .on("DELETE", "/v1/alternativeDistributionKeys/{id}", async ({ url, params }) => {
       allowQuery(url, []);
       const key = find(params.id!);
-      await context.commit(() => {
-        const index = data.keys.indexOf(key);
-        data.keys.splice(index, 1);
-        return () => void data.keys.splice(index, 0, key);
-      });
-      context.stats.deletes++;
+      await context.remove(data.keys, key);
       return [204];
     });
 };
@@ -151,16 +143,7 @@ async function readCreateRequest(context: ResourceContext, body: string) {
       { pointer: "/data/relationships/app/data" },
     );
   }
-  if (!context.data.apps.includes(app.id)) {
-    // The excerpt declares no 404 for POST: an unknown related app is an invalid entity.
-    throw new ApiError(
-      422,
-      "ENTITY_ERROR.RELATIONSHIP.INVALID",
-      "The relationship is not valid.",
-      `There is no app with id '${app.id.slice(0, 100)}' in this account.`,
-      { pointer: "/data/relationships/app/data/id" },
-    );
-  }
+  requireAccountApp(context.data.apps, app.id);
   return { publicKey, appId: app.id };
 }
 

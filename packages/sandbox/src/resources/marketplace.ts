@@ -7,6 +7,7 @@ import {
   invalidAttribute,
   readDocument,
   relatedId,
+  requireAccountApp,
   requiredAttribute,
   sameId,
   textAttribute,
@@ -66,11 +67,7 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
         endpointUrl: urlAttribute(attributes, "endpointUrl", isLoopback)!,
         secret: textAttribute(attributes, "secret")!,
       };
-      await context.commit(() => {
-        endpoints.push(endpoint);
-        return () => void endpoints.splice(endpoints.indexOf(endpoint), 1);
-      });
-      context.stats.creates++;
+      await context.insert(endpoints, endpoint);
       return [201, single(endpoint)];
     })
     .on("PATCH", "/v1/marketplaceWebhooks/{id}", async ({ body, params }) => {
@@ -91,12 +88,7 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
     .on("DELETE", "/v1/marketplaceWebhooks/{id}", async ({ url, params }) => {
       allowQuery(url, []);
       const endpoint = findEndpoint(params.id!);
-      await context.commit(() => {
-        const index = endpoints.indexOf(endpoint);
-        endpoints.splice(index, 1);
-        return () => void endpoints.splice(index, 0, endpoint);
-      });
-      context.stats.deletes++;
+      await context.remove(endpoints, endpoint);
       return [204];
     });
 
@@ -147,16 +139,7 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
       const data = readDocument(body, "marketplaceSearchDetails");
       const attributes = attributesOf(data);
       requiredAttribute(attributes, "catalogUrl");
-      const appId = relatedId(data, "app", "apps");
-      if (!context.data.apps.includes(appId)) {
-        throw new ApiError(
-          422,
-          "ENTITY_ERROR.RELATIONSHIP.INVALID",
-          "The relationship is not valid.",
-          `There is no app with id '${appId.slice(0, 100)}' in this account.`,
-          { pointer: "/data/relationships/app/data/id" },
-        );
-      }
+      const appId = requireAccountApp(context.data.apps, relatedId(data, "app", "apps"));
       const catalogUrl = readCatalogUrl(attributes)!;
       const existing = details.find((item) => item.appId === appId);
       if (existing) {
@@ -168,11 +151,7 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
         );
       }
       const detail: StoredSearchDetail = { id: crypto.randomUUID(), appId, catalogUrl };
-      await context.commit(() => {
-        details.push(detail);
-        return () => void details.splice(details.indexOf(detail), 1);
-      });
-      context.stats.creates++;
+      await context.insert(details, detail);
       return [
         201,
         { data: detailResource(detail), links: { self: detailResource(detail).links.self } },
@@ -196,12 +175,7 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
     .on("DELETE", "/v1/marketplaceSearchDetails/{id}", async ({ url, params }) => {
       allowQuery(url, []);
       const detail = findDetail(params.id!);
-      await context.commit(() => {
-        const index = details.indexOf(detail);
-        details.splice(index, 1);
-        return () => void details.splice(index, 0, detail);
-      });
-      context.stats.deletes++;
+      await context.remove(details, detail);
       return [204];
     })
     .on("GET", "/v1/apps/{id}/marketplaceSearchDetail", ({ url, params }) => {

@@ -116,3 +116,20 @@ export function sameId(data: Record<string, unknown>, id: string): void {
     );
   }
 }
+
+/**
+ * A related app must be one of the account's. The excerpt declares no 404 for these POSTs: an
+ * unknown related app is an invalid entity (422).
+ */
+export function requireAccountApp(apps: readonly string[], appId: string): string {
+  if (!apps.includes(appId)) {
+    throw new ApiError(
+      422,
+      "ENTITY_ERROR.RELATIONSHIP.INVALID",
+      "The relationship is not valid.",
+      `There is no app with id '${appId.slice(0, 100)}' in this account.`,
+      { pointer: "/data/relationships/app/data/id" },
+    );
+  }
+  return appId;
+}

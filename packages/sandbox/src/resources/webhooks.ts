@@ -16,6 +16,7 @@ import {
   invalidAttribute,
   readDocument,
   relatedId,
+  requireAccountApp,
   requiredAttribute,
   sameId,
   textAttribute,
@@ -159,16 +160,7 @@ export const webhookRoutes: ResourceFamily = (router, context) => {
       for (const name of ["name", "secret", "eventTypes", "url", "enabled"]) {
         requiredAttribute(attributes, name);
       }
-      const appId = relatedId(data, "app", "apps");
-      if (!context.data.apps.includes(appId)) {
-        throw new ApiError(
-          422,
-          "ENTITY_ERROR.RELATIONSHIP.INVALID",
-          "The relationship is not valid.",
-          `There is no app with id '${appId.slice(0, 100)}' in this account.`,
-          { pointer: "/data/relationships/app/data/id" },
-        );
-      }
+      const appId = requireAccountApp(context.data.apps, relatedId(data, "app", "apps"));
       const webhook: StoredWebhook = {
         id: crypto.randomUUID(),
         appId,
@@ -178,11 +170,7 @@ export const webhookRoutes: ResourceFamily = (router, context) => {
         url: urlAttribute(attributes, "url", isLoopback)!,
         enabled: readEnabled(attributes.enabled),
       };
-      await context.commit(() => {
-        webhooks.push(webhook);
-        return () => void webhooks.splice(webhooks.indexOf(webhook), 1);
-      });
-      context.stats.creates++;
+      await context.insert(webhooks, webhook);
       return [
         201,
         { data: resource(webhook), links: { self: `${base()}/v1/webhooks/${webhook.id}` } },
@@ -228,12 +216,7 @@ export const webhookRoutes: ResourceFamily = (router, context) => {
     .on("DELETE", "/v1/webhooks/{id}", async ({ url, params }) => {
       allowQuery(url, []);
       const webhook = find(params.id!);
-      await context.commit(() => {
-        const index = webhooks.indexOf(webhook);
-        webhooks.splice(index, 1);
-        return () => void webhooks.splice(index, 0, webhook);
-      });
-      context.stats.deletes++;
+      await context.remove(webhooks, webhook);
       return [204];
     })
     .on("GET", "/v1/apps/{id}/webhooks", ({ url, params }) => {

@@ -229,6 +229,38 @@ export function marketplaceSuite(open: Opener): void {
       expect(later).not.toEqual(published.flatMap((id) => [id, id]));
     });
 
+    it("are told when a package, an app or territories change availability", async () => {
+      const { call, sandbox } = await start();
+      const hook = await receiver();
+      await call(
+        "POST",
+        "/v1/webhooks",
+        webhookBody(hook.url, {
+          eventTypes: [
+            "ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED",
+            "ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED",
+          ],
+        }),
+      );
+      const packageId = (await createPackage(call)).json!.data.id as string;
+      sandbox.setPackageAvailability(packageId, true);
+      sandbox.withdrawApp(app);
+      sandbox.setTerritoryAvailability(app, ["DEU", "FRA"], false);
+      expect(() => sandbox.setTerritoryAvailability(app, ["de"], false)).toThrow(TypeError);
+      await sandbox.notificationsSettled();
+      // Not subscribed to VERSION_CREATED: the package's creation is not sent.
+      expect(hook.data().map((data) => [data.type, data.attributes.available])).toEqual([
+        ["alternativeDistributionPackageAvailableUpdated", true],
+        ["alternativeDistributionPackageAvailableUpdated", false],
+        ["alternativeDistributionTerritoryAvailabilityUpdated", false],
+      ]);
+      expect(hook.data()[1]!.relationships.instance.data).toEqual({
+        type: "alternativeDistributionPackages",
+        id: packageId,
+      });
+      expect(hook.data()[2]!.attributes.territories).toEqual(["DEU", "FRA"]);
+    });
+
     it("make a published version COMPLETED and the one before REPLACED", async () => {
       const { call, sandbox } = await start();
       const packageId = (await createPackage(call)).json!.data.id as string;
