@@ -2,12 +2,16 @@ import type { AppStoreConnectError } from "@asc-kit/errors";
 import { settleAs } from "./result.js";
 import type { Result } from "./result.js";
 
-/** The request each response answered, recorded by the client's transport. */
-const requests = new WeakMap<Response, { method: string; url: string }>();
+/**
+ * The request a response answered, recorded by the client's transport on the response itself
+ * (a WeakMap entry per call cost more in garbage collection than the rest of the record).
+ */
+const answered = Symbol("asc-kit.answered");
+type Answered = Response & { [answered]?: Request };
 
 /** Remembers which request a response answered, for the messages of {@link toResult}. */
 export function recordRequest(response: Response, request: Request): Response {
-  requests.set(response, { method: request.method, url: request.url });
+  (response as Answered)[answered] = request;
   return response;
 }
 
@@ -37,7 +41,7 @@ export function toResult<T>(call: Promise<FetchResult<T>>): Promise<Result<T>> {
   let response: Response | undefined;
   return settleAs(
     () => {
-      const request = response && requests.get(response);
+      const request = response && (response as Answered)[answered];
       return { method: request?.method, path: response?.url || request?.url || "" };
     },
     async () => {

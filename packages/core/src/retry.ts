@@ -54,17 +54,21 @@ export type ResilientFetch = ((request: Request) => Promise<Response>) & {
   readonly rateLimit: RateLimit | undefined;
 };
 
-/** Requests made without a signal of their caller's (see {@link TrackedRequest}). */
-const withoutCallerSignal = new WeakSet<Request>();
-
 /**
- * `Request`, remembering which requests were made without a signal: nobody can abort those,
- * so an attempt need not listen for it. Give it to openapi-fetch as its `Request`.
+ * `Request`, remembering whether it was made without a signal: nobody can abort such a
+ * request, so an attempt need not listen for it. Give it to openapi-fetch as its `Request`.
+ * (A private field rather than a WeakSet: one entry per request cost a call's worth of GC.)
  */
 export class TrackedRequest extends Request {
+  readonly #withoutCallerSignal: boolean;
   constructor(input: RequestInfo | URL, init?: RequestInit) {
     super(input, init);
-    if (!init?.signal && !(input instanceof Request)) withoutCallerSignal.add(this);
+    this.#withoutCallerSignal = !init?.signal && !(input instanceof Request);
+  }
+
+  /** False for a request made without a caller's signal: nothing can abort it. */
+  static abortable(request: Request): boolean {
+    return !(#withoutCallerSignal in request) || !(request as TrackedRequest).#withoutCallerSignal;
   }
 }
 
@@ -151,7 +155,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     const timer = setTimeout(() => stop(new RequestTimeoutError(timeoutMs)), timeoutMs);
     const forwardAbort = () => stop(request.signal.reason);
     // A request made without a signal has one that nothing can abort: nothing to forward.
-    const abortable = !withoutCallerSignal.has(request);
+    const abortable = TrackedRequest.abortable(request);
     if (abortable) request.signal.addEventListener("abort", forwardAbort, { once: true });
     try {
       const response = await send(request, { signal: controller.signal, redirect: "manual" });
