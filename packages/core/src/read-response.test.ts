@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createAppStoreConnectClient } from "./index.js";
 import type { RequestFetch } from "./index.js";
@@ -73,14 +74,25 @@ describe("a response whose body the client read within its attempt", () => {
     expect(error).toMatchObject({ errors: [{ code: "NOT_FOUND" }] });
   });
 
-  it("keeps fetch's own immutable headers, adding the length to a copy", async () => {
-    const server = createServer((_request, response) => {
-      response.writeHead(200, {
-        "content-type": "application/json",
-        "transfer-encoding": "chunked",
-      });
-      response.write(JSON.stringify(page).slice(0, 10));
-      response.end(JSON.stringify(page).slice(10));
+  it("gives fetch's own immutable headers a length only where openapi-fetch needs one", async () => {
+    const body = JSON.stringify(page);
+    const compressed = gzipSync(body);
+    const server = createServer((request, response) => {
+      if (request.url?.endsWith("/chunked")) {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.write(body.slice(0, 10));
+        response.end(body.slice(10));
+      } else if (request.url?.endsWith("/gzip")) {
+        response.writeHead(200, {
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+          "content-length": String(compressed.byteLength),
+        });
+        response.end(compressed);
+      } else {
+        response.writeHead(202, { "content-type": "application/json" });
+        response.end();
+      }
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
@@ -89,10 +101,21 @@ describe("a response whose body the client read within its attempt", () => {
         baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         retry: false,
       });
-      const { data, response } = await client.GET("/v1/alternativeDistributionKeys");
-      expect(data).toEqual(page);
-      expect(response.headers.get("content-length")).toBe(String(JSON.stringify(page).length));
-      expect(response.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/alternativeDistributionKeys$/);
+      const get = (path: string) => client.GET(path as "/v1/alternativeDistributionKeys");
+      // Chunked: no length came, so the one read is given (openapi-fetch then reads json()).
+      const chunked = await get("/chunked");
+      expect(chunked.data).toEqual(page);
+      expect(chunked.response.headers.get("content-length")).toBe(String(body.length));
+      expect(chunked.response.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/chunked$/);
+      // Compressed: the server's own length stays, though more bytes were read.
+      const gzip = await get("/gzip");
+      expect(gzip.data).toEqual(page);
+      expect(gzip.response.headers.get("content-length")).toBe(String(compressed.byteLength));
+      // Empty and chunked: no data, and the headers as they came.
+      const empty = await get("/empty");
+      expect(empty.response.status).toBe(202);
+      expect(empty.data).toBeUndefined();
+      expect(empty.response.headers.get("content-length")).toBeNull();
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

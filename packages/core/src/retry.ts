@@ -350,10 +350,15 @@ function alreadyRead(
   bytes: Uint8Array<ArrayBuffer>,
   request: Request,
 ): Response {
-  const length = String(bytes.byteLength);
-  // What was read is all there is: say so, so that openapi-fetch reads it with json(). A
-  // response of one's own takes the header; fetch's own are immutable, so they get a copy.
-  if (response.headers.get("content-length") !== length) {
+  // openapi-fetch parses a body without a length by itself (a SyntaxError for one that is not
+  // JSON) and reads none when the length is "0": a body read without one (chunked) is given
+  // the length read, so that json() reads it and reports bad JSON as INVALID_RESPONSE. A length
+  // already there is left as the server sent it (that of a compressed body differs from the
+  // bytes read). A response of one's own takes the header; fetch's own are immutable, so they
+  // get a copy.
+  const declared = response.headers.get("content-length");
+  if (bytes.byteLength > 0 && (declared === null || declared === "0")) {
+    const length = String(bytes.byteLength);
     try {
       response.headers.set("content-length", length);
     } catch {
