@@ -360,6 +360,14 @@ describe("options", () => {
     );
   });
 
+  it("refuses a timeout a timer cannot wait, which would fire at once", () => {
+    expect(() => createAppStoreConnectClient({ token: "t", timeoutMs: 2 ** 31 })).toThrow(
+      /timeoutMs must be a whole number of milliseconds up to 2147483647/,
+    );
+    expect(() => createAppStoreConnectClient({ token: "t", timeoutMs: 2 ** 31 - 1 })).not.toThrow();
+    expect(() => createAppStoreConnectClient({ token: "t", timeoutMs: -1 })).toThrow(TypeError);
+  });
+
   it("uses a given token and an injected fetch", async () => {
     const requests: Request[] = [];
     const client = createAppStoreConnectClient({

@@ -110,9 +110,9 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     "retry.maxRetryAfterSeconds",
   );
   const timeoutMs = options.timeoutMs ?? 30_000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > maxTimerMs) {
     throw new TypeError(
-      "timeoutMs must be a whole number of milliseconds (0 turns the timeout off).",
+      `timeoutMs must be a whole number of milliseconds up to ${maxTimerMs} (0 turns the timeout off).`,
     );
   }
   const maxResponseBytes = positiveInteger(
@@ -275,6 +275,8 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
 }
 
 const manualRedirects = { redirect: "manual" } as const;
+/** The longest delay timers take: 2^31 - 1 ms, some 24.8 days (a longer one fires at once). */
+const maxTimerMs = 2 ** 31 - 1;
 
 const nullBodyStatuses = new Set([101, 204, 205, 304]);
 const utf8 = new TextDecoder();
