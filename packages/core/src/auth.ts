@@ -20,8 +20,12 @@ export function authenticatedFetch(
   tokens: TokenProvider,
   send: RequestFetch = (request, init) => globalThis.fetch(request, init),
 ): RequestFetch {
+  // A token is reused for many requests: check each one once.
+  let checked: string | undefined;
   return async (request, init) => {
-    const token = checkToken(await tokens.getToken(), "The token provider's token");
+    const given = await tokens.getToken();
+    const token = given === checked ? given : checkToken(given, "The token provider's token");
+    checked = token;
     // A body can be sent once: keep a copy for the retry. A request without one is reusable.
     const copy = tokens.canRefresh && request.body ? request.clone() : request;
     request.headers.set("Authorization", `Bearer ${token}`);

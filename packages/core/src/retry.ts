@@ -289,12 +289,12 @@ interface ReadState {
 }
 type ReadResponse = Response & { [readState]: ReadState };
 
-function take(response: ReadResponse): Promise<Uint8Array<ArrayBuffer>> {
+/** The bytes, once: the body methods are async, so a second read is a rejection as fetch's. */
+function take(response: ReadResponse): Uint8Array<ArrayBuffer> {
   const state = response[readState];
-  if (state.used)
-    return Promise.reject(new TypeError("Body is unusable: Body has already been read"));
+  if (state.used) throw new TypeError("Body is unusable: Body has already been read");
   state.used = true;
-  return Promise.resolve(state.bytes);
+  return state.bytes;
 }
 
 /**
@@ -304,17 +304,17 @@ function take(response: ReadResponse): Promise<Uint8Array<ArrayBuffer>> {
  * Response around a stream costs more than the rest of a call.
  */
 class AlreadyRead extends Response {
-  override arrayBuffer(this: ReadResponse) {
-    return take(this).then((bytes) => bytes.slice().buffer);
+  override async arrayBuffer(this: ReadResponse) {
+    return take(this).slice().buffer;
   }
-  override blob(this: ReadResponse) {
-    return take(this).then((bytes) => new Blob([bytes]));
+  override async blob(this: ReadResponse) {
+    return new Blob([take(this)]);
   }
-  override text(this: ReadResponse) {
-    return take(this).then((bytes) => utf8.decode(bytes));
+  override async text(this: ReadResponse) {
+    return utf8.decode(take(this));
   }
-  override json(this: ReadResponse) {
-    return take(this).then((bytes) => parseJson(bytes, this[readState].request, this.status));
+  override async json(this: ReadResponse) {
+    return parseJson(take(this), this[readState].request, this.status);
   }
   override clone(this: ReadResponse): Response {
     const { bytes, used, request } = this[readState];
@@ -329,8 +329,8 @@ class AlreadyRead extends Response {
 }
 Object.defineProperties(AlreadyRead.prototype, {
   bytes: {
-    value(this: ReadResponse) {
-      return take(this).then((bytes) => bytes.slice());
+    async value(this: ReadResponse) {
+      return take(this).slice();
     },
   },
   body: {
@@ -408,7 +408,7 @@ async function readBytes(
   return bytes;
 }
 
-async function parseJson(bytes: Uint8Array, request: Request, status: number): Promise<unknown> {
+function parseJson(bytes: Uint8Array, request: Request, status: number): unknown {
   try {
     return JSON.parse(utf8.decode(bytes));
   } catch {
