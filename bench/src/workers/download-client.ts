@@ -14,6 +14,8 @@ export interface DownloadReport {
   cpuSeconds: number;
   bytes: number;
   peakRssBytes: number;
+  /** asc-kit only: from the variant's first piece to its last, the API calls and zip left out. */
+  transferSeconds?: number;
 }
 
 process.once("message", async (message) => {
@@ -21,12 +23,21 @@ process.once("message", async (message) => {
   const client = createAppStoreConnectClient({ ...credentials, baseUrl: url });
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const result = await downloadPackageVersion(client, versionId, { out });
+  let first: number | undefined;
+  let last = 0;
+  const result = await downloadPackageVersion(client, versionId, {
+    out,
+    onProgress() {
+      last = performance.now();
+      first ??= last;
+    },
+  });
   const report: DownloadReport = {
     seconds: (performance.now() - start) / 1000,
     cpuSeconds: ((used) => (used.user + used.system) / 1e6)(process.cpuUsage(cpu)),
     bytes: result.assets.reduce((total, asset) => total + asset.bytes, 0),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    transferSeconds: (last - (first ?? last)) / 1000,
   };
   process.send!(report);
 });
