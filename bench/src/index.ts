@@ -6,9 +6,10 @@
  *   pnpm bench [--requests 3000] [--rounds 7] [--apple-spec <Apple's openapi.json>]
  *   pnpm bench --only overhead,download   (prints those figures; writes nothing)
  */
+import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateKeyPair } from "@asc-kit/pem";
@@ -54,6 +55,14 @@ if (unknown?.length) {
   );
   process.exit(2);
 }
+// pnpm runs the bench in bench/: a relative path is the caller's, from where pnpm was run.
+const appleSpec = values["apple-spec"]
+  ? resolve(process.env.INIT_CWD ?? process.cwd(), values["apple-spec"])
+  : undefined;
+if (appleSpec && !existsSync(appleSpec)) {
+  console.error(`bench: --apple-spec ${appleSpec} does not exist`);
+  process.exit(2);
+}
 const benchDir = fileURLToPath(new URL("../", import.meta.url));
 const context: BenchContext = {
   benchDir,
@@ -62,7 +71,7 @@ const context: BenchContext = {
   requests: Number(values.requests),
   rounds: Number(values.rounds),
   concurrency: Number(values.concurrency),
-  ...(values["apple-spec"] ? { appleSpec: values["apple-spec"] } : {}),
+  ...(appleSpec ? { appleSpec } : {}),
   privateKeyPem: (await generateKeyPair()).privateKeyPem,
   log: (message) => console.error(`bench: ${message}`),
 };
