@@ -286,6 +286,9 @@ interface ReadState {
   bytes: Uint8Array<ArrayBuffer>;
   used: boolean;
   request: Request;
+  /** What `headers` and `url` answer: the response's own, or what was given in their place. */
+  headers: Headers;
+  url: string;
 }
 type ReadResponse = Response & { [readState]: ReadState };
 
@@ -344,6 +347,16 @@ Object.defineProperties(AlreadyRead.prototype, {
       return this[readState].used;
     },
   },
+  headers: {
+    get(this: ReadResponse) {
+      return this[readState].headers;
+    },
+  },
+  url: {
+    get(this: ReadResponse) {
+      return this[readState].url;
+    },
+  },
 });
 
 /** `response`, its body read into `bytes`, answering from them from now on. */
@@ -356,22 +369,17 @@ function alreadyRead(
   // JSON) and reads none when the length is "0": a body read without one (chunked) is given
   // the length read, so that json() reads it and reports bad JSON as INVALID_RESPONSE. A length
   // already there is left as the server sent it (that of a compressed body differs from the
-  // bytes read). A response of one's own takes the header; fetch's own are immutable, so they
-  // get a copy.
-  const declared = response.headers.get("content-length");
+  // bytes read). The length goes on a copy: fetch's own headers are immutable, and finding
+  // that out by a failed set cost a thrown error per call.
+  let headers = response.headers;
+  const declared = headers.get("content-length");
   if (bytes.byteLength > 0 && (declared === null || declared === "0")) {
-    const length = String(bytes.byteLength);
-    try {
-      response.headers.set("content-length", length);
-    } catch {
-      const headers = new Headers(response.headers);
-      headers.set("content-length", length);
-      Object.defineProperty(response, "headers", { value: headers });
-    }
+    headers = new Headers(headers);
+    headers.set("content-length", String(bytes.byteLength));
   }
   // A fetch of one's own (a mock, a handler) may leave url empty: it answered this request.
-  if (!response.url) Object.defineProperty(response, "url", { value: request.url });
-  (response as ReadResponse)[readState] = { bytes, used: false, request };
+  const url = response.url || request.url;
+  (response as ReadResponse)[readState] = { bytes, used: false, request, headers, url };
   return Object.setPrototypeOf(response, AlreadyRead.prototype) as Response;
 }
 
