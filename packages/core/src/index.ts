@@ -60,6 +60,7 @@ export { PackageError, maxManifestBytes, parsePackageManifest, verifiedAsset } f
 export type { ChunkHashes, ManifestAsset, PackageManifest } from "./manifest.js";
 export {
   alternativeDistributionEventTypes,
+  webhookEventTypes,
   createMarketplaceSearchDetail,
   createWebhook,
   getAppMarketplaceSearchDetail,

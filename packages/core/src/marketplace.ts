@@ -14,6 +14,35 @@ export type MarketplaceSearchDetailResponse =
 
 type AnyClient = Client<paths>;
 
+/**
+ * Every event type a webhook can listen to, as the spec lists them. Written out as a record so
+ * that the type checker compares it with the generated type: a regenerated spec that adds or
+ * drops an event type fails the build until this list follows.
+ *
+ * @example
+ * ```ts
+ * import { webhookEventTypes } from "@asc-kit/core";
+ *
+ * console.log(webhookEventTypes.includes("BUILD_UPLOAD_STATE_UPDATED")); // true
+ * ```
+ */
+export const webhookEventTypes = Object.freeze(
+  Object.keys({
+    ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED: true,
+    ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED: true,
+    ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED: true,
+    APP_STORE_VERSION_APP_VERSION_STATE_UPDATED: true,
+    BACKGROUND_ASSET_VERSION_APP_STORE_RELEASE_STATE_UPDATED: true,
+    BACKGROUND_ASSET_VERSION_EXTERNAL_BETA_RELEASE_STATE_UPDATED: true,
+    BACKGROUND_ASSET_VERSION_INTERNAL_BETA_RELEASE_CREATED: true,
+    BACKGROUND_ASSET_VERSION_STATE_UPDATED: true,
+    BETA_FEEDBACK_CRASH_SUBMISSION_CREATED: true,
+    BETA_FEEDBACK_SCREENSHOT_SUBMISSION_CREATED: true,
+    BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED: true,
+    BUILD_UPLOAD_STATE_UPDATED: true,
+  } satisfies Record<WebhookEventType, true>),
+) as readonly WebhookEventType[];
+
 /** The events a marketplace listens to, for new and changed alternative distribution packages. */
 export const alternativeDistributionEventTypes: readonly WebhookEventType[] = [
   "ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED",

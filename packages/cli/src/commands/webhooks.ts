@@ -1,5 +1,6 @@
 import {
   alternativeDistributionEventTypes,
+  webhookEventTypes,
   createWebhook,
   listAppWebhooks,
   listWebhookDeliveries,
@@ -183,18 +184,7 @@ export function registerWebhooks(program: Command, context: Context): void {
     });
 }
 
-const knownEventTypes = new Set<string>([
-  ...alternativeDistributionEventTypes,
-  "APP_STORE_VERSION_APP_VERSION_STATE_UPDATED",
-  "BACKGROUND_ASSET_VERSION_APP_STORE_RELEASE_STATE_UPDATED",
-  "BACKGROUND_ASSET_VERSION_EXTERNAL_BETA_RELEASE_STATE_UPDATED",
-  "BACKGROUND_ASSET_VERSION_INTERNAL_BETA_RELEASE_CREATED",
-  "BACKGROUND_ASSET_VERSION_STATE_UPDATED",
-  "BETA_FEEDBACK_CRASH_SUBMISSION_CREATED",
-  "BETA_FEEDBACK_SCREENSHOT_SUBMISSION_CREATED",
-  "BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED",
-  "BUILD_UPLOAD_STATE_UPDATED",
-] satisfies WebhookEventType[]);
+const knownEventTypes = new Set<string>(webhookEventTypes);
 
 function eventTypesOf(list: string): WebhookEventType[] {
   const types = list

@@ -1,10 +1,12 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import { webhookEventTypes } from "@asc-kit/core";
 import { createNotificationHandler, verifySignature } from "@asc-kit/notifications";
 import type { MarketplaceNotification } from "@asc-kit/notifications";
 import { afterEach, describe, expect, it } from "vitest";
 import { startReceiver } from "./receiver.js";
+import { excerptEnum } from "./spec-validator.js";
 import { starter } from "./suite.js";
 import type { Opener } from "./suite.js";
 
@@ -81,7 +83,7 @@ export function marketplaceSuite(open: Opener): void {
       expect((await call("GET", `/v1/webhooks/${id}`)).status).toBe(404);
     });
 
-    it("refuse a missing secret, unknown event types, plain http off loopback and an unknown app", async () => {
+    it("take every event type of the excerpt, and refuse a missing secret, unknown event types, plain http off loopback and an unknown app", async () => {
       const { call } = await start();
       const refused = async (body: unknown, pointer: string) => {
         const answer = await call("POST", "/v1/webhooks", body);
@@ -95,6 +97,14 @@ export function marketplaceSuite(open: Opener): void {
         webhookBody("https://m.example", { eventTypes: ["NEW_APP"] }),
         "/data/attributes/eventTypes",
       );
+      // Every type the excerpt lists, as core lists them, is taken.
+      expect([...webhookEventTypes].sort()).toEqual([...excerptEnum("WebhookEventType")].sort());
+      const all = await call(
+        "POST",
+        "/v1/webhooks",
+        webhookBody("https://m.example", { eventTypes: [...webhookEventTypes] }),
+      );
+      expect(all.status).toBe(201);
       await refused(webhookBody("http://marketplace.example/hook"), "/data/attributes/url");
       const other = webhookBody("https://m.example");
       other.data.relationships.app.data.id = "1";

@@ -11,7 +11,15 @@ const spec = parse(
   readFileSync(new URL("../../../../spec/app-store-connect.yaml", import.meta.url), "utf8"),
 ) as {
   paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { enum?: unknown[] }> };
 };
+
+/** The values of one of the excerpt's enum schemas, such as `WebhookEventType`. */
+export function excerptEnum(schema: string): unknown[] {
+  const values = spec.components.schemas[schema]?.enum;
+  if (!values) throw new Error(`${schema} is not an enum schema of the excerpt`);
+  return values;
+}
 const ajv = new Ajv({ strict: false, allErrors: true });
 (addFormats as unknown as (ajv: Ajv) => void)(ajv);
 ajv.addSchema({ ...spec, $id: "spec" });
