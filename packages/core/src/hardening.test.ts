@@ -315,6 +315,27 @@ describe("over HTTP", () => {
     expect(cancelled).toMatchObject({ name: "RequestTimeoutError" });
   });
 
+  it("stops at the timeout a fetch that ignores the signal and answers after it", async () => {
+    let cancelled: unknown;
+    const client = createAppStoreConnectClient({
+      token,
+      baseUrl: "https://api.example.test",
+      timeoutMs: 50,
+      retry: false,
+      // The answer comes after the timeout, and its body never sends a byte.
+      fetch: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return new Response(
+          new ReadableStream<Uint8Array>({ cancel: (reason) => void (cancelled = reason) }),
+          { status: 200 },
+        );
+      },
+    });
+    const error = await failure(client.GET("/v1/alternativeDistributionKeys"));
+    expect(error).toMatchObject({ code: "TIMEOUT", kind: "network" });
+    expect(cancelled).toMatchObject({ name: "RequestTimeoutError" });
+  });
+
   it("reports a reset mid-body as INVALID_RESPONSE, retrying a GET", async () => {
     const { url, hits } = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "application/json", "content-length": "500" });

@@ -161,6 +161,9 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       const response = await send(request, { signal: controller.signal, redirect: "manual" });
       return await readWhole(response, request, controller.signal, (cancel) => {
         cancelBody = cancel;
+        // Stopped before the body was reached (a fetch that ignored the signal and answered
+        // late): cancel it now, or its first read could wait forever.
+        if (controller.signal.aborted) cancel(controller.signal.reason);
       });
     } catch (error) {
       if (controller.signal.reason instanceof RequestTimeoutError) throw controller.signal.reason;
