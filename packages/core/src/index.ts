@@ -60,7 +60,6 @@ export { PackageError, maxManifestBytes, parsePackageManifest, verifiedAsset } f
 export type { ChunkHashes, ManifestAsset, PackageManifest } from "./manifest.js";
 export {
   alternativeDistributionEventTypes,
-  webhookEventTypes,
   createMarketplaceSearchDetail,
   createWebhook,
   getAppMarketplaceSearchDetail,
@@ -72,6 +71,7 @@ export {
   removeWebhook,
   updateMarketplaceSearchDetail,
   updateWebhook,
+  webhookEventTypes,
 } from "./marketplace.js";
 export {
   createMarketplaceWebhook,

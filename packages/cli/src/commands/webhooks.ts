@@ -1,6 +1,5 @@
 import {
   alternativeDistributionEventTypes,
-  webhookEventTypes,
   createWebhook,
   listAppWebhooks,
   listWebhookDeliveries,
@@ -8,6 +7,7 @@ import {
   redeliverWebhookDelivery,
   removeWebhook,
   updateWebhook,
+  webhookEventTypes,
 } from "@asc-kit/core";
 import type { Webhook, WebhookDelivery, WebhookEventType } from "@asc-kit/core";
 import { Option } from "commander";
