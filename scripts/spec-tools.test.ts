@@ -281,4 +281,20 @@ describe("diffDocuments and pnpm spec:diff", () => {
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain("schema Color\n  enum values: enum: upstream adds GREEN");
   }, 30_000);
+
+  it("answers a misused command with the usage and a missing file by its name, never a stack trace", async () => {
+    const stray = await script("spec-diff.ts", ["upstream.json"]);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain("Unexpected argument 'upstream.json'");
+    expect(stray.stderr).toContain("pnpm spec:diff --from <apple-openapi.json>");
+    const missing = join(await mkdtemp(join(tmpdir(), "asc-kit-spec-")), "absent.json");
+    for (const [name, args] of [
+      ["spec-diff.ts", ["--from", missing]],
+      ["spec-add.ts", ["--from", missing, "widgets_getCollection"]],
+    ] as const) {
+      const outcome = await script(name, [...args, "--spec", await scratchExcerpt()]);
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr.trim()).toBe(`No such file: ${missing}`);
+    }
+  }, 30_000);
 });
