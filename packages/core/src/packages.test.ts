@@ -86,4 +86,24 @@ describe("alternative distribution packages", () => {
     expect(data?.variants.map((item) => item.id)).toEqual(["a", "b"]);
     expect(data?.deltas).toEqual([]);
   });
+
+  it("reads the version and its lists at once, and a missing version fails as itself", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const { client, seen } = clientWith(async (request) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/variants") || url.pathname.endsWith("/deltas"))
+        return json(404, { errors: [{ status: "404", code: "NOT_FOUND", title: "list" }] });
+      return json(404, { errors: [{ status: "404", code: "NOT_FOUND", title: "version" }] });
+    });
+    const { error } = await getAlternativeDistributionPackageVersion(client, "gone");
+    expect(most).toBe(3);
+    expect(seen).toHaveLength(3);
+    expect(error?.status).toBe(404);
+    expect(error?.errors[0]?.title).toBe("version");
+  });
 });
