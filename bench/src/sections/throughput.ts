@@ -6,7 +6,10 @@ import type { ClientName, Target } from "../clients.ts";
 import { median, mb, rotated, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { startListServer } from "../server.ts";
-import type { RoundReport, RoundRequest } from "../workers/throughput.ts";
+import type { RoundAnswer, RoundSetUp, RoundStep } from "../workers/throughput.ts";
+
+/** Blocks each client's requests of a round are cut into, interleaved with the others'. */
+const blocksPerRound = 6;
 
 interface ThroughputResult {
   signatures: Record<string, number>;
@@ -35,15 +38,33 @@ export const throughput: Section<ThroughputResult> = {
     const perSecond: Record<string, number[]> = {};
     const peakRssBytes: Record<string, number[]> = {};
     for (let round = 0; round < context.rounds; round++) {
-      for (const name of rotated(clientNames, round)) {
-        const report = await inWorker({
+      const order = rotated(clientNames, round);
+      const workers = new Map<ClientName, RoundWorker>();
+      // Started one after another, so that no client warms up while another does.
+      for (const name of order) {
+        workers.set(
           name,
-          target,
-          requests: context.requests,
-          concurrency: context.concurrency,
-        });
-        (perSecond[name] ??= []).push(report.perSecond);
-        (peakRssBytes[name] ??= []).push(report.peakRssBytes);
+          await startWorker({
+            name,
+            target,
+            concurrency: context.concurrency,
+            warmUpRequests: 1000,
+          }),
+        );
+      }
+      const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
+      const block = Math.ceil(context.requests / blocksPerRound);
+      for (let index = 0; index < blocksPerRound; index++) {
+        // Each block in the other direction: no client is always first or last after another.
+        for (const name of index % 2 ? [...order].reverse() : order) {
+          const answer = await workers.get(name)!.ask({ block });
+          seconds.set(name, seconds.get(name)! + (answer as { seconds: number }).seconds);
+        }
+      }
+      for (const name of order) {
+        (perSecond[name] ??= []).push((block * blocksPerRound) / seconds.get(name)!);
+        const answer = await workers.get(name)!.ask({ done: true });
+        (peakRssBytes[name] ??= []).push((answer as { peakRssBytes: number }).peakRssBytes);
       }
     }
     await server.close();
@@ -52,16 +73,21 @@ export const throughput: Section<ThroughputResult> = {
   },
   render({ signatures, perSecond, peakRssBytes }, context) {
     const of = (name: string) => median(perSecond[name]!);
-    const base = of("openapi-fetch alone");
+    // Ratios are paired: taken within each round, where the clients' blocks interleave, then
+    // the median of the rounds. A machine that drifts between rounds moves both sides alike.
+    const ratio = (name: string, to: string) =>
+      median(perSecond[name]!.map((value, round) => value / perSecond[to]![round]!));
     return [
-      `## Throughput (${context.requests} requests × ${context.rounds} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, clients alternating within a round)`,
+      `## Throughput (${context.requests} requests × ${context.rounds} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, its requests in ${blocksPerRound} blocks interleaved with the other clients' blocks)`,
       "",
       "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) |",
       "| --- | ---: | ---: | ---: | ---: | ---: |",
       ...clientNames.map(
         (name) =>
-          `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${(of(name) / of("raw fetch")).toFixed(3)} | ${(of(name) / base).toFixed(3)} | ${mb(median(peakRssBytes[name]!))} |`,
+          `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} |`,
       ),
+      "",
+      "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike.",
       "",
       `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. asc-kit's ratio to openapi-fetch alone, round by round: ${perSecond[
         "asc-kit"
@@ -91,19 +117,43 @@ async function targetFor(baseUrl: string, context: BenchContext): Promise<Target
   return target;
 }
 
-function inWorker(request: RoundRequest): Promise<RoundReport> {
+interface RoundWorker {
+  ask(step: RoundStep): Promise<RoundAnswer>;
+}
+
+/** A client's worker for one round, warmed up and waiting for its blocks. */
+async function startWorker(setUp: RoundSetUp): Promise<RoundWorker> {
   const child = fork(fileURLToPath(new URL("../workers/throughput.ts", import.meta.url)), {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  return new Promise((resolve, reject) => {
-    child.once("message", (report) => {
-      child.kill();
-      resolve(report as RoundReport);
-    });
-    child.once("exit", (code) => reject(new Error(`${request.name}: the worker exited (${code})`)));
-    child.send(request);
+  let failed: Error | undefined;
+  let pending:
+    { resolve: (answer: RoundAnswer) => void; reject: (error: Error) => void } | undefined;
+  child.on("message", (answer) => {
+    const waiting = pending;
+    pending = undefined;
+    waiting?.resolve(answer as RoundAnswer);
   });
+  child.once("exit", (code) => {
+    failed = new Error(`${setUp.name}: the worker exited (${code})`);
+    pending?.reject(failed);
+  });
+  const next = () =>
+    new Promise<RoundAnswer>((resolve, reject) => {
+      if (failed) return reject(failed);
+      pending = { resolve, reject };
+    });
+  const ready = next();
+  child.send(setUp);
+  await ready;
+  return {
+    ask(step) {
+      const answer = next();
+      child.send(step);
+      return answer;
+    },
+  };
 }
 
 export type { ClientName };

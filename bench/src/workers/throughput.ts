@@ -1,43 +1,48 @@
 /**
- * One round of one client, in a process of its own: warm up, then make `requests` calls with
- * `concurrency` under way, and report requests per second and the process's peak RSS.
+ * One client for one round, in a process of its own: it warms up, then makes blocks of calls
+ * when told to (`concurrency` under way), reporting each block's time, and at the end the
+ * process's peak RSS. The round interleaves the blocks of every client, so that a machine
+ * slowing down or speeding up touches them all alike.
  */
 import { createListCall } from "../clients.ts";
 import type { ClientName, Target } from "../clients.ts";
 
-export interface RoundRequest {
+export interface RoundSetUp {
   name: ClientName;
   target: Target;
-  requests: number;
   concurrency: number;
+  warmUpRequests: number;
 }
-export interface RoundReport {
-  perSecond: number;
-  peakRssBytes: number;
-}
+/** What the round asks of a worker: a block of calls, or its peak RSS and the end. */
+export type RoundStep = { block: number } | { done: true };
+export type RoundAnswer = { ready: true } | { seconds: number } | { peakRssBytes: number };
 
-async function callsPerSecond(call: () => Promise<void>, requests: number, concurrency: number) {
+async function secondsFor(call: () => Promise<void>, requests: number, concurrency: number) {
   let started = 0;
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: Math.min(concurrency, requests) }, async () => {
       while (started < requests) {
         started++;
         await call();
       }
     }),
   );
-  return requests / ((performance.now() - start) / 1000);
+  return (performance.now() - start) / 1000;
 }
 
 process.once("message", async (message) => {
-  const { name, target, requests, concurrency } = message as RoundRequest;
+  const { name, target, concurrency, warmUpRequests } = message as RoundSetUp;
   const call = await createListCall(name, target);
-  await callsPerSecond(call, Math.min(requests, 1000), concurrency);
-  const perSecond = await callsPerSecond(call, requests, concurrency);
-  const report: RoundReport = {
-    perSecond,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
-  };
-  process.send!(report);
+  await secondsFor(call, warmUpRequests, concurrency);
+  process.on("message", async (step: RoundStep) => {
+    if ("done" in step) {
+      const answer: RoundAnswer = { peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+      return process.send!(answer, () => process.exit(0));
+    }
+    const answer: RoundAnswer = { seconds: await secondsFor(call, step.block, concurrency) };
+    process.send!(answer);
+  });
+  const ready: RoundAnswer = { ready: true };
+  process.send!(ready);
 });
