@@ -3,13 +3,13 @@ import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import {
   createAlternativeDistributionPackage,
   createAppStoreConnectClient,
   getAlternativeDistributionPackageVersion,
   listAlternativeDistributionPackageVersions,
 } from "@asc-kit/core";
+import { compiledWorker } from "../compiled-worker.ts";
 import { median, mb, rotated, run, spread } from "../context.ts";
 import type { Section } from "../context.ts";
 import type { DownloadReport, DownloadRequest } from "../workers/download-client.ts";
@@ -201,22 +201,6 @@ export const download: Section<DownloadFigures> = {
 function must<T>(result: { data?: T; error?: unknown }): NonNullable<T> {
   if (result.error !== undefined) throw result.error;
   return result.data as NonNullable<T>;
-}
-
-/**
- * The download worker, compiled to plain JavaScript beside the bench's node_modules: run by
- * Node alone, so that its peak RSS holds no TypeScript loader.
- */
-async function compiledWorker(workDir: string, name: string): Promise<string> {
-  const outfile = join(workDir, `${name}.mjs`);
-  await build({
-    entryPoints: [worker(name)],
-    outfile,
-    format: "esm",
-    platform: "node",
-    logLevel: "silent",
-  });
-  return outfile;
 }
 
 function inWorker(

@@ -1,7 +1,7 @@
 import { fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createTokenProvider } from "@asc-kit/core";
 import { clientNames, createListCall, libraries } from "../clients.ts";
+import { compiledWorker } from "../compiled-worker.ts";
 import type { ClientName, Target } from "../clients.ts";
 import { median, mb, rotated, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
@@ -37,6 +37,7 @@ export const throughput: Section<ThroughputResult> = {
     }
     const perSecond: Record<string, number[]> = {};
     const peakRssBytes: Record<string, number[]> = {};
+    const script = await compiledWorker(context.workDir, "throughput");
     for (let round = 0; round < context.rounds; round++) {
       const order = rotated(clientNames, round);
       const workers = new Map<ClientName, RoundWorker>();
@@ -44,7 +45,7 @@ export const throughput: Section<ThroughputResult> = {
       for (const name of order) {
         workers.set(
           name,
-          await startWorker({
+          await startWorker(script, {
             name,
             target,
             concurrency: context.concurrency,
@@ -122,9 +123,9 @@ interface RoundWorker {
 }
 
 /** A client's worker for one round, warmed up and waiting for its blocks. */
-async function startWorker(setUp: RoundSetUp): Promise<RoundWorker> {
-  const child = fork(fileURLToPath(new URL("../workers/throughput.ts", import.meta.url)), {
-    execArgv: ["--import", "tsx"],
+async function startWorker(script: string, setUp: RoundSetUp): Promise<RoundWorker> {
+  const child = fork(script, {
+    execArgv: [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   let failed: Error | undefined;
