@@ -5,7 +5,7 @@ import {
   getAppStoreVersionAlternativeDistributionPackage,
   listAlternativeDistributionPackageVersions,
 } from "@asc-kit/core";
-import type { AlternativeDistributionPackageVersion } from "@asc-kit/core";
+import type { AlternativeDistributionPackageVersion, components } from "@asc-kit/core";
 import { downloadPackageVersion } from "@asc-kit/download";
 import { Option } from "commander";
 import type { Command } from "commander";
@@ -14,6 +14,8 @@ import { table } from "../output.js";
 import { progressBars } from "../progress.js";
 import { usageError } from "../report.js";
 import { unwrap } from "./shared.js";
+
+type Checksums = components["schemas"]["Checksums"];
 
 /** `asc-kit packages …`: alternative distribution packages. */
 export function registerPackages(program: Command, context: Context): void {
@@ -52,9 +54,8 @@ export function registerPackages(program: Command, context: Context): void {
         ? await getAppStoreVersionAlternativeDistributionPackage(client, options.appStoreVersion)
         : await getAlternativeDistributionPackage(client, id!);
       const item = unwrap(found).data;
-      const checksum = item.attributes?.sourceFileChecksum?.file;
       out(
-        `id:                 ${item.id}\nsourceFileChecksum: ${checksum ? `${checksum.algorithm ?? "?"} ${checksum.hash ?? "?"}` : "none"}\n`,
+        `id:                 ${item.id}\nsourceFileChecksum: ${describeChecksums(item.attributes?.sourceFileChecksum)}\n`,
         item,
       );
     });
@@ -160,4 +161,16 @@ function versionRow(version: AlternativeDistributionPackageVersion): string[] {
 
 function expiry(item: { attributes?: { urlExpirationDate?: string } }): string {
   return item.attributes?.urlExpirationDate ?? "";
+}
+
+/**
+ * A package's `sourceFileChecksum` as Apple gives it: the `file` branch, or else the
+ * `composite` one, named as such (which of the two Apple fills is undocumented).
+ */
+export function describeChecksums(checksums: Checksums | undefined): string {
+  const shown = (part: { hash?: string; algorithm?: string }) =>
+    `${part.algorithm ?? "?"} ${part.hash ?? "?"}`;
+  if (checksums?.file) return shown(checksums.file);
+  if (checksums?.composite) return `${shown(checksums.composite)} (composite)`;
+  return "none";
 }
