@@ -362,6 +362,14 @@ Object.defineProperties(AlreadyRead.prototype, {
   },
 });
 
+/**
+ * The request a response read within its attempt answered, or `undefined` for another
+ * response: what the client would otherwise record on each response, at a cost per call.
+ */
+export function requestAnswered(response: Response): Request | undefined {
+  return (response as Partial<ReadResponse>)[readState]?.request;
+}
+
 /** `response`, its body read into `bytes`, answering from them from now on. */
 function alreadyRead(
   response: Response,
