@@ -285,13 +285,16 @@ const nullBodyStatuses = new Set([101, 204, 205, 304]);
 const utf8 = new TextDecoder();
 
 const readState = Symbol("asc-kit.readState");
+/** The url a response gives of itself, read only when asked: each read serializes it. */
+const responseUrl = Object.getOwnPropertyDescriptor(Response.prototype, "url")!.get!;
 interface ReadState {
   bytes: Uint8Array<ArrayBuffer>;
   used: boolean;
   request: Request;
-  /** What `headers` and `url` answer: the response's own, or what was given in their place. */
+  /** What `headers` answers: the response's own, or a copy with the length read. */
   headers: Headers;
-  url: string;
+  /** What `url` answers, worked out when first asked: a call's own path never asks. */
+  url: string | undefined;
 }
 type ReadResponse = Response & { [readState]: ReadState };
 
@@ -357,7 +360,9 @@ Object.defineProperties(AlreadyRead.prototype, {
   },
   url: {
     get(this: ReadResponse) {
-      return this[readState].url;
+      const state = this[readState];
+      // A fetch of one's own (a mock, a handler) may leave url empty: it answered this request.
+      return (state.url ??= responseUrl.call(this) || state.request.url);
     },
   },
 });
@@ -388,9 +393,7 @@ function alreadyRead(
     headers = new Headers(headers);
     headers.set("content-length", String(bytes.byteLength));
   }
-  // A fetch of one's own (a mock, a handler) may leave url empty: it answered this request.
-  const url = response.url || request.url;
-  (response as ReadResponse)[readState] = { bytes, used: false, request, headers, url };
+  (response as ReadResponse)[readState] = { bytes, used: false, request, headers, url: undefined };
   return Object.setPrototypeOf(response, AlreadyRead.prototype) as Response;
 }
 
