@@ -295,13 +295,9 @@ describe("over HTTP", () => {
 
   it("stops reading a body at the timeout even when the fetch ignores the signal", async () => {
     let cancelled: unknown;
-    const client = createAppStoreConnectClient({
-      token,
-      baseUrl: "https://api.example.test",
-      timeoutMs: 100,
-      retry: false,
-      // A fetch of one's own that never looks at init.signal, and a body that never ends.
-      fetch: async () =>
+    // A fetch of one's own that never looks at init.signal, and a body that never ends.
+    const { client } = clientWith(
+      async () =>
         new Response(
           new ReadableStream<Uint8Array>({
             start: (controller) => controller.enqueue(new TextEncoder().encode('{"data": [')),
@@ -309,7 +305,8 @@ describe("over HTTP", () => {
           }),
           { status: 200 },
         ),
-    });
+      { timeoutMs: 100, retry: false },
+    );
     const error = await failure(client.GET("/v1/alternativeDistributionKeys"));
     expect(error).toMatchObject({ code: "TIMEOUT", kind: "network" });
     expect(cancelled).toMatchObject({ name: "RequestTimeoutError" });
@@ -317,20 +314,17 @@ describe("over HTTP", () => {
 
   it("stops at the timeout a fetch that ignores the signal and answers after it", async () => {
     let cancelled: unknown;
-    const client = createAppStoreConnectClient({
-      token,
-      baseUrl: "https://api.example.test",
-      timeoutMs: 50,
-      retry: false,
-      // The answer comes after the timeout, and its body never sends a byte.
-      fetch: async () => {
+    // The answer comes after the timeout, and its body never sends a byte.
+    const { client } = clientWith(
+      async () => {
         await new Promise((resolve) => setTimeout(resolve, 150));
         return new Response(
           new ReadableStream<Uint8Array>({ cancel: (reason) => void (cancelled = reason) }),
           { status: 200 },
         );
       },
-    });
+      { timeoutMs: 50, retry: false },
+    );
     const error = await failure(client.GET("/v1/alternativeDistributionKeys"));
     expect(error).toMatchObject({ code: "TIMEOUT", kind: "network" });
     expect(cancelled).toMatchObject({ name: "RequestTimeoutError" });
