@@ -1,6 +1,5 @@
-import { specCli } from "../../packages/spec/src/cli.ts";
+import { report, specCli } from "../../packages/spec/src/cli.ts";
 import { generatedFile, repoRoot, specFile } from "./paths.ts";
-import { report } from "./report.ts";
 
 /**
  * Runs one spec command on this repository's excerpt, with the arguments the script was given.

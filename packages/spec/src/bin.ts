@@ -6,17 +6,16 @@
  *   asc-kit-spec generate [--spec asc-kit.yaml] [--out src/asc-kit-paths.ts] [--check]
  *   asc-kit-spec diff --from <apple-openapi.json> [--spec asc-kit.yaml]
  */
-import { specCli } from "./cli.js";
+import { report, specCli } from "./cli.js";
 
-const outcome = await specCli(process.argv.slice(2), {
-  names: {
-    add: "asc-kit-spec add",
-    generate: "asc-kit-spec generate",
-    diff: "asc-kit-spec diff",
-  },
-  spec: "asc-kit.yaml",
-  out: "src/asc-kit-paths.ts",
-});
-for (const line of outcome.out) console.log(line);
-for (const line of outcome.err) console.error(line);
-process.exitCode = outcome.code;
+report(
+  await specCli(process.argv.slice(2), {
+    names: {
+      add: "asc-kit-spec add",
+      generate: "asc-kit-spec generate",
+      diff: "asc-kit-spec diff",
+    },
+    spec: "asc-kit.yaml",
+    out: "src/asc-kit-paths.ts",
+  }),
+);

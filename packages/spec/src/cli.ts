@@ -83,3 +83,10 @@ export async function specCli(argv: readonly string[], setting: SpecCliSetting):
     return { code: 1, out: [], err: [message] };
   }
 }
+
+/** Prints a command's outcome and sets the exit code. */
+export function report(outcome: Outcome): void {
+  for (const line of outcome.out) console.log(line);
+  for (const line of outcome.err) console.error(line);
+  process.exitCode = outcome.code;
+}
