@@ -43,6 +43,25 @@ export function rotated<T>(items: readonly T[], round: number): T[] {
   return items.map((_, index) => items[(index + round) % items.length]!);
 }
 
+/**
+ * The order of a round's blocks: every item once per block, each block in the other direction,
+ * so that no item is always first or last after another and drift within the round touches all.
+ */
+export function* interleaved<T>(order: readonly T[], blocks: number): Generator<T> {
+  for (let index = 0; index < blocks; index++) {
+    yield* index % 2 ? [...order].reverse() : order;
+  }
+}
+
+/** Each round's value of `values` against the same round of `base`, combined by `pair`. */
+export function paired<R>(
+  values: readonly number[],
+  base: readonly number[],
+  pair: (value: number, base: number) => R,
+): R[] {
+  return values.map((value, round) => pair(value, base[round]!));
+}
+
 export const fileLabel = (name: string) => name.replace(/[^a-z0-9]+/gi, "-");
 
 export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;

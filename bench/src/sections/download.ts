@@ -10,7 +10,7 @@ import {
   listAlternativeDistributionPackageVersions,
 } from "@asc-kit/core";
 import { compiledWorker } from "../compiled-worker.ts";
-import { median, mb, rotated, run, spread } from "../context.ts";
+import { median, mb, paired, rotated, run, spread } from "../context.ts";
 import type { Section } from "../context.ts";
 import type { DownloadReport, DownloadRequest } from "../workers/download-client.ts";
 import type { FloorRequest, FloorSteps } from "../workers/download-floor.ts";
@@ -151,9 +151,9 @@ export const download: Section<DownloadFigures> = {
     const row = (name: string, runs: Runs, rss: string) =>
       `| ${name} | ${of(runs).toFixed(0)} | ${spread(runs.megabytesPerSecond)} | ${(of(runs) / of(figures.curl)).toFixed(2)} | ${median(runs.cpuSeconds).toFixed(2)} s | ${rss} |`;
     const against = (runs: Runs) =>
-      figures.ascKit.megabytesPerSecond
-        .map((value, round) => (value / runs.megabytesPerSecond[round]!).toFixed(2))
-        .join(", ");
+      paired(figures.ascKit.megabytesPerSecond, runs.megabytesPerSecond, (value, base) =>
+        (value / base).toFixed(2),
+      ).join(", ");
     const transfer = figures.ascKit.transferMegabytesPerSecond;
     return [
       `## Package download (a ${mb(figures.assetBytes)} variant in 10 MiB chunks from the sandbox in its own process, over loopback; ${context.rounds} rounds, tools alternating)`,

@@ -1,7 +1,7 @@
 import { createTokenProvider } from "@asc-kit/core";
 import { clientNames, createListCall } from "../clients.ts";
 import type { Target } from "../clients.ts";
-import { median, rotated, spread } from "../context.ts";
+import { interleaved, median, paired, rotated, spread } from "../context.ts";
 import type { Section } from "../context.ts";
 import { listPage } from "../server.ts";
 
@@ -49,12 +49,8 @@ export const overhead: Section<Record<string, number[]>> = {
     for (let round = 0; round < context.rounds; round++) {
       const order = rotated([...calls], round);
       const spent = new Map<string, number>();
-      // The clients' blocks interleave, each block in the other direction: a machine that
-      // drifts within a round touches every client alike.
-      for (let index = 0; index < blocksPerRound; index++) {
-        for (const [name, call] of index % 2 ? [...order].reverse() : order) {
-          spent.set(name, (spent.get(name) ?? 0) + (await millisecondsFor(call)));
-        }
+      for (const [name, call] of interleaved(order, blocksPerRound)) {
+        spent.set(name, (spent.get(name) ?? 0) + (await millisecondsFor(call)));
       }
       for (const [name, milliseconds] of spent) {
         (micros[name] ??= []).push((milliseconds * 1000) / callsPerRound);
@@ -66,8 +62,9 @@ export const overhead: Section<Record<string, number[]>> = {
   render(micros, context) {
     const of = (name: string) => median(micros[name]!);
     // Differences are paired: taken within each round, then the median of the rounds.
-    const above = (name: string) =>
-      median(micros[name]!.map((value, round) => value - micros["openapi-fetch alone"]![round]!));
+    const differences = (name: string) =>
+      paired(micros[name]!, micros["openapi-fetch alone"]!, (value, base) => value - base);
+    const above = (name: string) => median(differences(name));
     return [
       `## Per-call cost in process (a fetch that answers at once; ${callsPerRound} calls one after another × ${context.rounds} rounds, in ${blocksPerRound} blocks interleaved with the other clients')`,
       "",
@@ -82,11 +79,11 @@ export const overhead: Section<Record<string, number[]>> = {
       "",
       `The default asc-kit client gives every attempt its own timeout (an AbortController and a timer) and reads the body within it; the peers have no timeout. The last row turns retries and the timeout off: in this run they cost ${(above("asc-kit") - above("asc-kit (no retries, no timeout)")).toFixed(1)} µs a call, on Node.js ${process.versions.node}.`,
       "",
-      `Target: asc-kit at most openapi-fetch alone + 5 µs. asc-kit's difference round by round: ${micros[
-        "asc-kit"
-      ]!.map((value, round) => (value - micros["openapi-fetch alone"]![round]!).toFixed(1)).join(
-        ", ",
-      )} µs.`,
+      `Target: asc-kit at most openapi-fetch alone + 5 µs. asc-kit's difference round by round: ${differences(
+        "asc-kit",
+      )
+        .map((value) => value.toFixed(1))
+        .join(", ")} µs.`,
       "",
     ];
   },

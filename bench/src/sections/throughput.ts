@@ -3,7 +3,7 @@ import { createTokenProvider } from "@asc-kit/core";
 import { clientNames, createListCall, libraries } from "../clients.ts";
 import { compiledWorker } from "../compiled-worker.ts";
 import type { ClientName, Target } from "../clients.ts";
-import { median, mb, rotated, spread } from "../context.ts";
+import { interleaved, median, mb, paired, rotated, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { startListServer } from "../server.ts";
 import type { RoundAnswer, RoundSetUp, RoundStep } from "../workers/throughput.ts";
@@ -55,12 +55,9 @@ export const throughput: Section<ThroughputResult> = {
       }
       const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
       const block = Math.ceil(context.requests / blocksPerRound);
-      for (let index = 0; index < blocksPerRound; index++) {
-        // Each block in the other direction: no client is always first or last after another.
-        for (const name of index % 2 ? [...order].reverse() : order) {
-          const answer = await workers.get(name)!.ask({ block });
-          seconds.set(name, seconds.get(name)! + (answer as { seconds: number }).seconds);
-        }
+      for (const name of interleaved(order, blocksPerRound)) {
+        const answer = await workers.get(name)!.ask({ block });
+        seconds.set(name, seconds.get(name)! + (answer as { seconds: number }).seconds);
       }
       for (const name of order) {
         (perSecond[name] ??= []).push((block * blocksPerRound) / seconds.get(name)!);
@@ -76,8 +73,9 @@ export const throughput: Section<ThroughputResult> = {
     const of = (name: string) => median(perSecond[name]!);
     // Ratios are paired: taken within each round, where the clients' blocks interleave, then
     // the median of the rounds. A machine that drifts between rounds moves both sides alike.
-    const ratio = (name: string, to: string) =>
-      median(perSecond[name]!.map((value, round) => value / perSecond[to]![round]!));
+    const ratios = (name: string, to: string) =>
+      paired(perSecond[name]!, perSecond[to]!, (value, base) => value / base);
+    const ratio = (name: string, to: string) => median(ratios(name, to));
     return [
       `## Throughput (${context.requests} requests × ${context.rounds} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, its requests in ${blocksPerRound} blocks interleaved with the other clients' blocks)`,
       "",
@@ -90,11 +88,12 @@ export const throughput: Section<ThroughputResult> = {
       "",
       "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike.",
       "",
-      `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. asc-kit's ratio to openapi-fetch alone, round by round: ${perSecond[
-        "asc-kit"
-      ]!.map((value, round) => (value / perSecond["openapi-fetch alone"]![round]!).toFixed(2)).join(
-        ", ",
-      )}.`,
+      `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. asc-kit's ratio to openapi-fetch alone, round by round: ${ratios(
+        "asc-kit",
+        "openapi-fetch alone",
+      )
+        .map((value) => value.toFixed(2))
+        .join(", ")}.`,
       "",
       "## Signatures for 1,000 concurrent requests (target: 1)",
       "",
