@@ -7,9 +7,10 @@ import { build } from "esbuild";
  * The bundle of a minimal consumer of `@asc-kit/core` (create a client, make one call) may not
  * grow past this, gzip -9, without someone raising it here on purpose. The target is 10 kB; what
  * stands between (jose's key import, the PEM reader that takes every key shape, the error model
- * with its hints, the retry layer) is shown module by module in bench/RESULTS.md.
+ * with its hints, the retry layer) is shown module by module in bench/RESULTS.md. Raised from
+ * 17,500 for the deadlines that share one timer (0.3 kB gzipped, a timer less per attempt).
  */
-export const coreBundleBudget = { gzippedBytes: 17_500 };
+export const coreBundleBudget = { gzippedBytes: 17_750 };
 
 /** The minimal consumer the budget and the bench measure. */
 export const minimalCoreConsumer = `import { createAppStoreConnectClient } from "@asc-kit/core";

@@ -7,9 +7,9 @@ import { createSandbox } from "@asc-kit/sandbox/web";
 
 /**
  * Normalizes a PEM, generates a key pair, makes an authenticated list call against the
- * sandbox on loopback, signs and verifies an install verification token, and runs the
- * sandbox's own fetch handler in this runtime. Resolves to a one-line summary; rejects with
- * what failed.
+ * sandbox on loopback, signs and verifies an install verification token, times out a late
+ * answer, and runs the sandbox's own fetch handler in this runtime. Resolves to a one-line
+ * summary; rejects with what failed.
  */
 export async function smoke({ url, keyId, issuerId, privateKey }) {
   const escaped = privateKey.replace(/\n/g, "\\n");
@@ -32,9 +32,28 @@ export async function smoke({ url, keyId, issuerId, privateKey }) {
     token,
     await toPublicKeyPem(pair.privateKeyPem),
   );
+  // A server that answers after the timeout: the attempt's deadline must fire in this runtime.
+  const late = createAppStoreConnectClient({
+    token: "smoke",
+    timeoutMs: 50,
+    retry: false,
+    fetch: (_request, init) =>
+      new Promise((resolve, reject) => {
+        const answer = setTimeout(() => resolve(new Response("{}")), 5000);
+        init.signal.addEventListener("abort", () => {
+          clearTimeout(answer);
+          reject(init.signal.reason);
+        });
+      }),
+  });
+  const timedOut = await late.GET("/v1/alternativeDistributionKeys").then(
+    () => "answered",
+    (error) => error.code,
+  );
+  if (timedOut !== "TIMEOUT") throw new Error(`timeout: ${timedOut}`);
   const local = await createSandbox();
   const inProcess = createAppStoreConnectClient({ ...local.credentials, fetch: local.fetch });
   const localList = await listAlternativeDistributionKeys(inProcess);
   if (localList.error) throw localList.error;
-  return `listed ${listed.data.length} keys (X-Rate-Limit ${client.rateLimit ? "seen" : "missing"}), install token for ${claims.bid}, sandbox handler in process`;
+  return `listed ${listed.data.length} keys (X-Rate-Limit ${client.rateLimit ? "seen" : "missing"}), install token for ${claims.bid}, timed out at 50 ms, sandbox handler in process`;
 }

@@ -1,5 +1,6 @@
 import { AppStoreConnectError, parseRateLimit, parseRetryAfter } from "@asc-kit/errors";
 import type { RateLimit } from "@asc-kit/errors";
+import { createDeadlines } from "./deadlines.js";
 
 /** How requests are retried. Every field has a default. */
 export interface RetryOptions {
@@ -119,6 +120,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     options.maxResponseBytes ?? 32 * 1024 * 1024,
     "maxResponseBytes",
   );
+  const deadlines = timeoutMs === 0 ? undefined : createDeadlines(timeoutMs);
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? abortableSleep;
   let latestRateLimit: RateLimit | undefined;
@@ -143,7 +145,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
    * reset mid-body is a failed attempt (retried for a GET) rather than a broken result.
    */
   async function attempt(request: Request): Promise<Response> {
-    if (timeoutMs === 0) return readWhole(await send(request, manualRedirects), request);
+    if (deadlines === undefined) return readWhole(await send(request, manualRedirects), request);
     // One controller per attempt, aborted by the timer or by the caller's own signal.
     const controller = new AbortController();
     // Stopping also cancels the body being read: a fetch that ignores the signal stops too.
@@ -152,7 +154,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       controller.abort(reason);
       cancelBody?.(reason);
     };
-    const timer = setTimeout(() => stop(new RequestTimeoutError(timeoutMs)), timeoutMs);
+    const deadline = deadlines.start(() => stop(new RequestTimeoutError(timeoutMs)));
     const forwardAbort = () => stop(request.signal.reason);
     // A request made without a signal has one that nothing can abort: nothing to forward.
     const abortable = TrackedRequest.abortable(request);
@@ -169,7 +171,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       if (controller.signal.reason instanceof RequestTimeoutError) throw controller.signal.reason;
       throw error;
     } finally {
-      clearTimeout(timer);
+      deadlines.end(deadline);
       if (abortable) request.signal.removeEventListener("abort", forwardAbort);
     }
   }
