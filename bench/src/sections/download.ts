@@ -190,9 +190,9 @@ export const download: Section<DownloadFigures> = {
       "",
       `asc-kit's time is its whole job (reading the version and its variant through the API, the zip, the variant, the layout check), timed inside a fresh Node process (its start-up excluded); curl's runs from its start to its exit. asc-kit against curl, round by round: ${against(figures.curl)}; against Node.js alone: ${against(figures.nodeFloor)}. Targets: at least 0.9 of curl; peak RSS below 150 MB.`,
       "",
-      "Node.js alone is the ceiling for any download in Node.js that verifies as it streams: the runtime's HTTP parser, streams and SHA-256, with nothing of asc-kit's. Where it stays under 0.9 of curl, so must asc-kit, on this machine.",
+      "Node.js alone is the plain way to do the same in Node.js: `node:http` and its streams, SHA-256 over every piece, a file stream. asc-kit reads the socket itself instead, into one buffer reused from the first byte to the last, verifies each piece there and writes it at once: Node's `http` client allocates memory for every read, and its streams pass every piece on.",
       "",
-      `The two rows below it take it apart: receiving alone, what Node.js's HTTP stack costs; with SHA-256, what verifying adds; the rest is the file. This machine has ${availableParallelism()} cores, and the sandbox serving the variant keeps one of them busy: receiving, hashing and writing share what is left, where curl only receives and writes.`,
+      `The two rows below Node.js alone take it apart: receiving alone, what Node.js's HTTP stack costs; with SHA-256, what verifying adds; the rest is the file. This machine has ${availableParallelism()} cores, and the sandbox serving the variant keeps one of them busy: receiving, hashing and writing share what is left, where curl only receives and writes.`,
       "",
     ];
   },

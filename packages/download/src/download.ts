@@ -153,25 +153,29 @@ async function fetchWhole(
   const tooLarge = () =>
     new DownloadError("ERR_DOWNLOAD_ZIP", `${what} is larger than ${maxZipBytes} bytes.`);
   if (download.status !== 200) {
-    download.body.destroy();
+    download.cancel();
     throw new DownloadError(
       "ERR_DOWNLOAD_HTTP",
       `Downloading ${what} answered ${download.status}.`,
     );
   }
   if ((download.length ?? 0) > maxZipBytes) {
-    download.body.destroy();
+    download.cancel();
     throw tooLarge();
   }
   const pieces: Uint8Array[] = [];
   let total = 0;
-  for await (const piece of download.body) {
+  await download.read((piece) => {
     total += piece.byteLength;
-    if (total > maxZipBytes) {
-      download.body.destroy();
-      throw tooLarge();
-    }
-    pieces.push(piece);
+    if (total > maxZipBytes) throw tooLarge();
+    // A copy: the transport reuses a piece's memory for the next.
+    pieces.push(piece.slice());
+  });
+  if (download.broke() !== undefined) {
+    throw new DownloadError(
+      "ERR_DOWNLOAD_HTTP",
+      `Downloading ${what} broke off: ${(download.broke() as Error).message ?? download.broke()}.`,
+    );
   }
   return Buffer.concat(pieces, total);
 }

@@ -1,7 +1,7 @@
 import { get as httpGet } from "node:http";
-import type { IncomingMessage, RequestOptions } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { get as httpsGet } from "node:https";
-import { PassThrough, Readable } from "node:stream";
+import { socketGet } from "./socket-get.js";
 
 /** A fetch for download links: injected for tests, proxies or other transports. */
 export type FetchUrl = (input: string, init?: RequestInit) => Promise<Response>;
@@ -10,11 +10,15 @@ export type FetchUrl = (input: string, init?: RequestInit) => Promise<Response>;
 export interface Download {
   status: number;
   /**
-   * The body. A connection that breaks off ends it cleanly after the last piece that arrived
-   * (and `broke()` says why), so that every piece before the break is verified and written.
+   * Hands each piece of the body to `onPiece` in order, as it arrives; a piece is valid only
+   * during the call (its memory may be reused for the next). Resolves at the end of the body,
+   * and also when the connection breaks off (after the last piece that arrived; `broke()` says
+   * why). Rejects with what `onPiece` threw, having closed the connection.
    */
-  body: Readable;
+  read(onPiece: (piece: Uint8Array) => void): Promise<void>;
   broke(): unknown;
+  /** Drops the body unread and closes the connection. */
+  cancel(): void;
   /** Declared length of the body, when the server gave one. */
   length: number | undefined;
 }
@@ -27,95 +31,123 @@ const idleTimeoutMs = 60_000;
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 /** A CDN needs one or two at most. */
 const maxRedirects = 5;
-const pieceBytes = 1024 * 1024;
 
 /**
- * The transport for download links. Without an injected fetch, Node's own `http`/`https`:
- * Node streams carry a 256 MB asset to disk at close to the speed of curl, where the Web
- * streams of `fetch` cost a large share of it. With one, its Response body.
+ * The transport for download links. Without an injected fetch, a socket of its own
+ * (`socket-get.ts`): one read buffer reused for the whole body, where Node's `http` client, and
+ * more so the Web streams of `fetch`, allocate and pass on every piece. With one, its Response
+ * body.
  */
 export function downloadTransport(fetchUrl: FetchUrl | undefined): OpenDownload {
-  return fetchUrl ? fetchTransport(fetchUrl) : (url, from) => nodeGet(url, from, 0);
+  return fetchUrl ? fetchTransport(fetchUrl) : (url, from) => overSocket(url, from, 0);
 }
 
 function fetchTransport(fetchUrl: FetchUrl): OpenDownload {
   return async (url, from) => {
     const response = await fetchUrl(url, from > 0 ? { headers: { range: `bytes=${from}-` } } : {});
     const length = response.headers.get("content-length");
-    const reader = response.body?.getReader();
     let broke: unknown;
-    async function* pieces(): AsyncGenerator<Uint8Array> {
-      if (!reader) return;
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          yield value;
-        }
-      } catch (error) {
-        broke = error;
-      } finally {
-        reader.releaseLock();
-      }
-    }
-    const body = Readable.from(pieces(), { objectMode: false });
-    body.once("close", () => void response.body?.cancel().catch(() => undefined));
     return {
       status: response.status,
-      body,
-      broke: () => broke,
       length: length === null ? undefined : Number(length),
+      broke: () => broke,
+      cancel: () => void response.body?.cancel().catch(() => undefined),
+      async read(onPiece) {
+        const reader = response.body?.getReader();
+        if (!reader) return;
+        for (;;) {
+          let next: ReadableStreamReadResult<Uint8Array>;
+          try {
+            next = await reader.read();
+          } catch (error) {
+            broke = error;
+            return;
+          }
+          if (next.done) return;
+          try {
+            onPiece(next.value);
+          } catch (error) {
+            await reader.cancel(error).catch(() => undefined);
+            throw error;
+          }
+        }
+      },
     };
   };
 }
 
-function nodeGet(url: string, from: number, redirects: number): Promise<Download> {
+/** Over a socket of its own, following redirects; a chunked answer is asked again of `http`. */
+async function overSocket(url: string, from: number, redirects: number): Promise<Download> {
+  const parsed = linkUrl(url);
+  const headers: Record<string, string> = { "User-Agent": "asc-kit" };
+  if (from > 0) headers.Range = `bytes=${from}-`;
+  const answer = await socketGet(parsed, headers, idleTimeoutMs);
+  if (redirectStatuses.has(answer.status) && answer.location && redirects < maxRedirects) {
+    answer.cancel();
+    return overSocket(new URL(answer.location, parsed).href, from, redirects + 1);
+  }
+  if (answer.encoded && (answer.status === 200 || answer.status === 206)) {
+    // A file in a Transfer-Encoding (chunked, from a server that will not say its length):
+    // rare on a CDN, and Node's http client decodes it. Other answers' bodies are not read.
+    answer.cancel();
+    return nodeGet(parsed, from, redirects);
+  }
+  return answer;
+}
+
+function linkUrl(url: string): URL {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new TypeError(`A download link must be http or https, not ${parsed.protocol}`);
+  }
+  return parsed;
+}
+
+function nodeGet(url: URL, from: number, redirects: number): Promise<Download> {
   return new Promise((resolve, reject) => {
-    const parsed = new URL(url);
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-      return reject(new TypeError(`A download link must be http or https, not ${parsed.protocol}`));
-    }
-    const get = parsed.protocol === "https:" ? httpsGet : httpGet;
-    const options = {
-      headers: from > 0 ? { range: `bytes=${from}-` } : {},
-      highWaterMark: pieceBytes,
-    } as RequestOptions;
-    const request = get(parsed, options, (response: IncomingMessage) => {
+    const get = url.protocol === "https:" ? httpsGet : httpGet;
+    const headers = from > 0 ? { range: `bytes=${from}-` } : {};
+    const request = get(url, { headers }, (response: IncomingMessage) => {
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
       if (redirectStatuses.has(status) && location && redirects < maxRedirects) {
         response.resume();
-        return resolve(nodeGet(new URL(location, parsed).href, from, redirects + 1));
+        return resolve(overSocket(new URL(location, url).href, from, redirects + 1));
       }
       const length = response.headers["content-length"];
+      let broke: unknown;
       resolve({
         status,
-        body: endsOnBreak(response, (error) => (broke ??= error)),
-        broke: () => broke,
         length: length === undefined ? undefined : Number(length),
+        broke: () => broke,
+        cancel: () => response.destroy(),
+        read: (onPiece) =>
+          new Promise<void>((resolveRead, rejectRead) => {
+            response.on("data", (piece: Buffer) => {
+              try {
+                onPiece(piece);
+              } catch (error) {
+                response.destroy();
+                rejectRead(error);
+              }
+            });
+            response.once("end", resolveRead);
+            response.once("error", (error) => {
+              broke ??= error;
+              resolveRead();
+            });
+            response.once("close", () => {
+              if (!response.complete) {
+                broke ??= new Error("the connection closed before the body was complete");
+              }
+              resolveRead();
+            });
+          }),
       });
     });
-    let broke: unknown;
     request.setTimeout(idleTimeoutMs, () =>
       request.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)),
     );
     request.once("error", reject);
   });
-}
-
-/** The response's pieces, ending cleanly (and reporting why) when the connection breaks. */
-function endsOnBreak(response: IncomingMessage, onBreak: (error: unknown) => void): Readable {
-  const body = new PassThrough({ highWaterMark: pieceBytes });
-  const broken = (error: unknown) => {
-    onBreak(error);
-    response.unpipe(body);
-    body.end();
-  };
-  response.once("error", broken);
-  response.once("close", () => {
-    if (!response.complete) broken(new Error("the connection closed before the body was complete"));
-  });
-  body.once("close", () => response.destroy());
-  response.pipe(body);
-  return body;
 }

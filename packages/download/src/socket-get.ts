@@ -1,0 +1,240 @@
+import { isIP, connect as tcpConnect } from "node:net";
+import type { OnReadOpts, Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { ConnectionOptions } from "node:tls";
+import type { Download } from "./transport.js";
+
+/** An answer read off the socket, with what the transport decides on before its body. */
+export interface SocketAnswer extends Download {
+  location: string | undefined;
+  /** A `Transfer-Encoding` answer, whose body this reader does not decode. */
+  encoded: boolean;
+}
+
+/** The most a response head may take. */
+const maxHeadBytes = 64 * 1024;
+/** The memory every read lands in, reused from one read to the next. */
+const readBufferBytes = 1024 * 1024;
+/**
+ * Body bytes are handed on once this many wait in the read buffer, or once less than
+ * `minRoom` is left in it: TLS delivers 16 KiB a read, and a write for each would cost more
+ * than the bytes.
+ */
+const handOnBytes = 256 * 1024;
+const minRoom = 64 * 1024;
+const headEnd = Buffer.from("\r\n\r\n");
+
+/**
+ * GET `url` over a socket of its own (TLS for https), HTTP/1.1, one request per connection.
+ * Node's `http` client allocates memory for every read and passes each piece through streams:
+ * on a 256 MB asset that cost half of what curl reaches, where this reader, with one read
+ * buffer reused from the first byte to the last, keeps pace with it (bench/RESULTS.md).
+ *
+ * Resolves once the head is in, with the socket paused until the body is read. A body framed
+ * by `Content-Length` or by the end of the connection is read here; a `Transfer-Encoding` one is
+ * left to the caller (`encoded`).
+ */
+export function socketGet(
+  url: URL,
+  headers: Record<string, string>,
+  idleTimeoutMs: number,
+): Promise<SocketAnswer> {
+  const buffer = Buffer.allocUnsafe(readBufferBytes);
+  /**
+   * Where the next read lands. Body bytes from `pending` to it are not handed on yet; the
+   * buffer starts over only within a read's callback, as the runtime asks for the next one.
+   */
+  let fill = 0;
+  let pending = 0;
+  /** Body bytes yet to arrive; `undefined` before the head, or for a body without a length. */
+  let toCome: number | undefined;
+  let answer: SocketAnswer | undefined;
+  /** Body bytes that came in the same read as the head. */
+  let early: Buffer | undefined;
+  let onPiece: ((piece: Uint8Array) => void) | undefined;
+  let settle: ((error?: unknown) => void) | undefined;
+  let broke: unknown;
+  let closed = false;
+  let finished = false;
+
+  return new Promise<SocketAnswer>((resolve, reject) => {
+    const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    // Every read lands in `buffer`, from `fill` on (TLS sockets take the option too).
+    const onread: OnReadOpts = { buffer: () => buffer.subarray(fill), callback: received };
+    const socket: Socket =
+      url.protocol === "https:"
+        ? tlsConnect({
+            host,
+            port,
+            ...(isIP(host) ? {} : { servername: host }),
+            ALPNProtocols: ["http/1.1"],
+            onread,
+          } as ConnectionOptions)
+        : tcpConnect({ host, port, onread });
+    socket.setTimeout(idleTimeoutMs, () =>
+      socket.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)),
+    );
+    socket.once("error", (error) => {
+      if (answer) broke ??= error;
+      else reject(error);
+    });
+    socket.once("close", () => {
+      if (!answer) return reject(new Error("the connection closed before an answer"));
+      closed = true;
+      if (toCome !== undefined && toCome > 0) {
+        broke ??= new Error("the connection closed before the body was complete");
+      }
+      if (onPiece) finish();
+    });
+    const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(
+      `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${lines.join("")}` +
+        "Accept-Encoding: identity\r\nConnection: close\r\n\r\n",
+    );
+
+    function received(bytes: number): boolean {
+      if (!answer) readHead(fill, bytes);
+      else takeBody(bytes);
+      return true;
+    }
+
+    function takeBody(bytes: number) {
+      take(bytes);
+      if (toCome === 0) return void socket.destroy();
+      if (fill - pending < handOnBytes && buffer.length - fill >= minRoom) return;
+      const error = handOn();
+      if (error === undefined) fill = pending = 0;
+      else fail(error);
+    }
+
+    /** Takes `bytes` more of the body, and no more than its length. */
+    function take(bytes: number) {
+      const counted = toCome === undefined ? bytes : Math.min(bytes, toCome);
+      if (toCome !== undefined) toCome -= counted;
+      fill += counted;
+    }
+
+    /** Looks for the end of the head in what has arrived, from where the last look stopped. */
+    function readHead(start: number, bytes: number): void {
+      fill = start + bytes;
+      const at = buffer.subarray(0, fill).indexOf(headEnd, Math.max(0, start - 3));
+      if (at < 0) {
+        if (fill >= maxHeadBytes) socket.destroy(new Error("the response head is too large"));
+        return;
+      }
+      let head: ReturnType<typeof parseHead>;
+      try {
+        head = parseHead(buffer.toString("latin1", 0, at));
+      } catch (error) {
+        return void socket.destroy(error as Error);
+      }
+      const bodyStart = at + headEnd.length;
+      const arrived = fill - bodyStart;
+      if (head.status >= 100 && head.status < 200) {
+        // An interim answer: the real one follows it.
+        buffer.copyWithin(0, bodyStart, fill);
+        return readHead(0, arrived);
+      }
+      toCome = head.length;
+      const counted = toCome === undefined ? arrived : Math.min(arrived, toCome);
+      if (toCome !== undefined) toCome -= counted;
+      // What came with the head is set aside: the buffer starts over for the body.
+      if (counted > 0) early = Buffer.from(buffer.subarray(bodyStart, bodyStart + counted));
+      fill = pending = 0;
+      answer = {
+        status: head.status,
+        length: head.length,
+        location: head.location,
+        encoded: head.encoded,
+        broke: () => broke,
+        read,
+        cancel: () => socket.destroy(),
+      };
+      if (toCome === 0) socket.destroy();
+      // Nothing more is read until the body is asked for.
+      else socket.pause();
+      resolve(answer);
+    }
+
+    /** Gives the reader the body bytes waiting in the buffer; returns what it threw, if it did. */
+    function handOn(): unknown {
+      if (!onPiece) return undefined;
+      try {
+        if (early) {
+          const piece = early;
+          early = undefined;
+          onPiece(piece);
+        }
+        if (fill > pending) {
+          const piece = buffer.subarray(pending, fill);
+          pending = fill;
+          onPiece(piece);
+        }
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    }
+
+    function fail(error: unknown) {
+      finished = true;
+      socket.destroy();
+      settle?.(error);
+    }
+
+    function finish() {
+      if (finished) return;
+      finished = true;
+      settle?.(handOn());
+    }
+
+    function read(reader: (piece: Uint8Array) => void): Promise<void> {
+      if (onPiece) return Promise.reject(new TypeError("The body is being read already."));
+      if (answer?.encoded) {
+        return Promise.reject(new TypeError("A body in a Transfer-Encoding is not decoded here."));
+      }
+      return new Promise<void>((resolveRead, rejectRead) => {
+        onPiece = reader;
+        settle = (error) => (error === undefined ? resolveRead() : rejectRead(error));
+        if (closed) return finish();
+        const error = handOn();
+        if (error === undefined) socket.resume();
+        else fail(error);
+      });
+    }
+  });
+}
+
+/** The status and the headers the transport decides on, refusing a head it cannot trust. */
+function parseHead(text: string): {
+  status: number;
+  length: number | undefined;
+  location: string | undefined;
+  encoded: boolean;
+} {
+  const [statusLine = "", ...headerLines] = text.split("\r\n");
+  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
+  if (status === undefined) throw new Error("the answer is not HTTP/1.1");
+  let length: number | undefined;
+  let location: string | undefined;
+  let encoded = false;
+  for (const line of headerLines) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new Error("the answer has a malformed header");
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === "content-length") {
+      const declared = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+      if (Number.isNaN(declared) || (length !== undefined && length !== declared)) {
+        throw new Error("the answer has an invalid Content-Length");
+      }
+      length = declared;
+    } else if (name === "transfer-encoding") {
+      encoded = true;
+    } else if (name === "location") {
+      location = value;
+    }
+  }
+  return { status: Number(status), length: encoded ? undefined : length, location, encoded };
+}
