@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -269,6 +269,27 @@ describe("ids and arguments", () => {
 });
 
 describe("what users asked for", () => {
+  it("reads a key file in a folder whose name starts as a key's base64 does", async () => {
+    // "MI" and "MH" begin a key's base64, and folder names too.
+    for (const name of ["MIKE/Documents/AppStoreConnect/keys", "aMH/asc-kit-contract-Zq81x"]) {
+      const keyFolder = join(folder, name);
+      await mkdir(keyFolder, { recursive: true });
+      const file = join(keyFolder, "AuthKey_ABC1234567.p8");
+      const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+      await writeFile(file, pair.privateKey.export({ type: "pkcs8", format: "pem" }));
+      const checked = await cli(["keys", "check", file]);
+      expect(checked.stderr).toBe("");
+      expect(checked.stdout).toMatch(/^ok: private key, pkcs8, EC P-256\n/);
+    }
+    // The key itself, on one line, is still refused as a file name and never printed.
+    const pem = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .privateKey.export({ type: "pkcs8", format: "der" })
+      .toString("base64");
+    const refused = await cli(["keys", "check", pem]);
+    expect(refused.stderr).toMatch(/looks like the key itself/);
+    expect(refused.stderr).not.toContain(pem.slice(0, 20));
+  });
+
   it("refuses to upload the API key's own public key unless --yes", async () => {
     const ran = await cli(["--json", "keys", "add", keyFile]);
     expect(ran.code).toBe(1);

@@ -46,9 +46,18 @@ export function looksLikeSecret(value: string): boolean {
     /[\r\n]/.test(value) ||
     value.includes("-----") ||
     value.includes("\\n") ||
-    /(?:eyJ|M[IH])[A-Za-z0-9+/_=-]{30}/.test(value)
+    /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(value) ||
+    [...value.matchAll(base64Run)].some(([run]) => slashesIn(run) * 16 <= run.length)
   );
 }
+
+/**
+ * A run of base64 as a key's DER is written in it (it begins "MI" or "MH"). A folder's name can
+ * start so too ("/Users/MIKE/Documents/Keys/AuthKey"): base64 has a slash in 64 characters,
+ * where a path has one every few, so only a run with few slashes is taken for a key.
+ */
+const base64Run = /M[IH][A-Za-z0-9+/=]{30,}/g;
+const slashesIn = (run: string) => run.split("/").length - 1;
 
 /** A value quoted for a message: a secret-looking one is described, a long one shortened. */
 export function shown(value: string): string {
