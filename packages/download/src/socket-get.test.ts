@@ -54,7 +54,7 @@ describe("socketGet", () => {
       socket.end("garbage");
     });
     const answer = await get(url);
-    expect(answer).toMatchObject({ status: 200, length: payload.length, encoded: false });
+    expect(answer).toMatchObject({ status: 200, length: payload.length });
     expect((await body(answer)).equals(payload)).toBe(true);
     expect(answer.broke()).toBeUndefined();
   });
@@ -133,14 +133,42 @@ describe("socketGet", () => {
     await expect(get(url)).rejects.toThrow(message);
   });
 
-  it("leaves a chunked body to the caller, and will not read it as it is", async () => {
+  it("decodes a chunked body, and counts one that stops before its last chunk as broken off", async () => {
+    const whole = await rawServer((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+      setTimeout(() => socket.end("lo\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n"), 20);
+    });
+    const answer = await get(whole);
+    expect(answer).toMatchObject({ status: 200, length: undefined });
+    expect(`${await body(answer)}`).toBe("hello, world");
+    expect(answer.broke()).toBeUndefined();
+
+    const cut = await rawServer((socket) =>
+      socket.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"),
+    );
+    const cutAnswer = await get(cut);
+    expect(`${await body(cutAnswer)}`).toBe("hello");
+    expect(cutAnswer.broke()).toMatchObject({
+      message: expect.stringContaining("before the body"),
+    });
+  });
+
+  it("ends a body whose chunks break the rules as a broken-off one, after the good bytes", async () => {
     const url = await rawServer((socket) =>
-      socket.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+      socket.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nmore"),
     );
     const answer = await get(url);
-    expect(answer.encoded).toBe(true);
-    await expect(answer.read(() => undefined)).rejects.toThrow(TypeError);
-    answer.cancel();
+    expect(`${await body(answer)}`).toBe("hello");
+    expect(answer.broke()).toMatchObject({
+      message: expect.stringContaining("malformed chunk size"),
+    });
+  });
+
+  it("refuses a Transfer-Encoding other than chunked", async () => {
+    const url = await rawServer((socket) =>
+      socket.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+    );
+    await expect(get(url)).rejects.toThrow(/Transfer-Encoding \(gzip, chunked\) is not chunked/);
   });
 });
 
@@ -152,7 +180,7 @@ describe("the download transport without a fetch", () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  it("follows a redirect, and has a chunked file decoded by Node's http client", async () => {
+  it("follows a redirect, and reads a file sent in chunks", async () => {
     const base = await httpServer((request, response) => {
       if (request.url === "/moved") return response.writeHead(302, { location: "/file" }).end();
       // No length: Node's server sends it chunked.

@@ -1,6 +1,3 @@
-import { get as httpGet } from "node:http";
-import type { IncomingMessage } from "node:http";
-import { get as httpsGet } from "node:https";
 import { socketGet } from "./socket-get.js";
 
 /** A fetch for download links: injected for tests, proxies or other transports. */
@@ -76,7 +73,7 @@ function fetchTransport(fetchUrl: FetchUrl): OpenDownload {
   };
 }
 
-/** Over a socket of its own, following redirects; a chunked answer is asked again of `http`. */
+/** Over a socket of its own, following redirects. */
 async function overSocket(url: string, from: number, redirects: number): Promise<Download> {
   const parsed = linkUrl(url);
   const headers: Record<string, string> = { "User-Agent": "asc-kit" };
@@ -85,12 +82,6 @@ async function overSocket(url: string, from: number, redirects: number): Promise
   if (redirectStatuses.has(answer.status) && answer.location && redirects < maxRedirects) {
     answer.cancel();
     return overSocket(new URL(answer.location, parsed).href, from, redirects + 1);
-  }
-  if (answer.encoded && (answer.status === 200 || answer.status === 206)) {
-    // A file in a Transfer-Encoding (chunked, from a server that will not say its length):
-    // rare on a CDN, and Node's http client decodes it. Other answers' bodies are not read.
-    answer.cancel();
-    return nodeGet(parsed, from, redirects);
   }
   return answer;
 }
@@ -101,53 +92,4 @@ function linkUrl(url: string): URL {
     throw new TypeError(`A download link must be http or https, not ${parsed.protocol}`);
   }
   return parsed;
-}
-
-function nodeGet(url: URL, from: number, redirects: number): Promise<Download> {
-  return new Promise((resolve, reject) => {
-    const get = url.protocol === "https:" ? httpsGet : httpGet;
-    const headers = from > 0 ? { range: `bytes=${from}-` } : {};
-    const request = get(url, { headers }, (response: IncomingMessage) => {
-      const status = response.statusCode ?? 0;
-      const location = response.headers.location;
-      if (redirectStatuses.has(status) && location && redirects < maxRedirects) {
-        response.resume();
-        return resolve(overSocket(new URL(location, url).href, from, redirects + 1));
-      }
-      const length = response.headers["content-length"];
-      let broke: unknown;
-      resolve({
-        status,
-        length: length === undefined ? undefined : Number(length),
-        broke: () => broke,
-        cancel: () => response.destroy(),
-        read: (onPiece) =>
-          new Promise<void>((resolveRead, rejectRead) => {
-            response.on("data", (piece: Buffer) => {
-              try {
-                onPiece(piece);
-              } catch (error) {
-                response.destroy();
-                rejectRead(error);
-              }
-            });
-            response.once("end", resolveRead);
-            response.once("error", (error) => {
-              broke ??= error;
-              resolveRead();
-            });
-            response.once("close", () => {
-              if (!response.complete) {
-                broke ??= new Error("the connection closed before the body was complete");
-              }
-              resolveRead();
-            });
-          }),
-      });
-    });
-    request.setTimeout(idleTimeoutMs, () =>
-      request.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)),
-    );
-    request.once("error", reject);
-  });
 }
