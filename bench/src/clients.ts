@@ -1,5 +1,6 @@
 import { createAppStoreConnectClient } from "@asc-kit/core";
 import type { paths } from "@asc-kit/core";
+import { createNodeFetch } from "@asc-kit/core/node";
 import createClient from "openapi-fetch";
 import { peerModule } from "./peers.ts";
 
@@ -23,6 +24,7 @@ export type ClientName =
   | "openapi-fetch alone"
   | "asc-kit"
   | "asc-kit (no retries, no timeout)"
+  | "asc-kit over createNodeFetch"
   | "appstore-connect-sdk@2.0.0"
   | "@rage-against-the-pixel/app-store-connect-api@4.4.1";
 
@@ -67,7 +69,8 @@ export async function createListCall(name: ClientName, target: Target): Promise<
       };
     }
     case "asc-kit":
-    case "asc-kit (no retries, no timeout)": {
+    case "asc-kit (no retries, no timeout)":
+    case "asc-kit over createNodeFetch": {
       const { keyId, issuerId, privateKey, baseUrl } = target;
       const client = createAppStoreConnectClient({
         keyId,
@@ -75,8 +78,10 @@ export async function createListCall(name: ClientName, target: Target): Promise<
         privateKey,
         baseUrl,
         ...(target.fetch ? { fetch: target.fetch } : {}),
+        // Node.js's own HTTP client under the same client, defaults and all.
+        ...(name === "asc-kit over createNodeFetch" ? { fetch: createNodeFetch() } : {}),
         // What the retry and timeout layer costs, shown beside the default.
-        ...(name === "asc-kit" ? {} : { retry: false, timeoutMs: 0 }),
+        ...(name === "asc-kit (no retries, no timeout)" ? { retry: false, timeoutMs: 0 } : {}),
       });
       return async () => {
         const { error } = await client.GET("/v1/alternativeDistributionKeys", {

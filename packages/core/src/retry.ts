@@ -196,21 +196,19 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       throw tooLarge(request, response.status);
     }
     if (request.method === "HEAD") return response;
+    // A transport that read the body itself (the Node.js one) hands its bytes over as they are.
+    const held = (response as Partial<ReadResponse>)[readState];
     let bytes: Uint8Array<ArrayBuffer> | undefined;
-    try {
-      bytes = response.body
-        ? await readBytes(response.body, maxResponseBytes, signal, onReading)
-        : new Uint8Array(0);
-    } catch (error) {
-      if (signal?.aborted || request.signal.aborted) throw error;
-      // The answer began and then broke off: a response arrived, but not a usable one.
-      const cutOff = invalidResponse(
-        request,
-        response.status,
-        `The connection failed while the ${response.status} response's body was read (${describeCause(error)}).`,
-      );
-      passingFaults.add(cutOff);
-      throw cutOff;
+    if (held) bytes = held.bytes.byteLength > maxResponseBytes ? undefined : held.bytes;
+    else {
+      try {
+        bytes = response.body
+          ? await readBytes(response.body, maxResponseBytes, signal, onReading)
+          : new Uint8Array(0);
+      } catch (error) {
+        if (signal?.aborted || request.signal.aborted) throw error;
+        throw cutOff(request, response.status, error);
+      }
     }
     if (bytes === undefined) throw tooLarge(request, response.status);
     if (bytes.byteLength === 0 && (response.status === 200 || response.status === 201)) {
@@ -222,7 +220,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       passingFaults.add(error);
       throw error;
     }
-    return alreadyRead(response, bytes, request);
+    return held ? response : alreadyRead(response, bytes, request);
   }
 
   function tooLarge(request: Request, status: number): AppStoreConnectError {
@@ -377,8 +375,11 @@ export function requestAnswered(response: Response): Request | undefined {
   return (response as Partial<ReadResponse>)[readState]?.request;
 }
 
-/** `response`, its body read into `bytes`, answering from them from now on. */
-function alreadyRead(
+/**
+ * `response`, its body read into `bytes`, answering from them from now on. A transport that
+ * reads bodies itself gives its responses this form, and the attempt takes the bytes as read.
+ */
+export function alreadyRead(
   response: Response,
   bytes: Uint8Array<ArrayBuffer>,
   request: Request,
@@ -453,8 +454,26 @@ function describeCause(error: unknown): string {
 /** Invalid responses that another attempt may cure (an empty body from a passing fault). */
 const passingFaults = new WeakSet<AppStoreConnectError>();
 
+/**
+ * The answer began and then broke off (`cause`): a response arrived, but not a usable one. A GET
+ * tries again.
+ */
+export function cutOff(request: Request, status: number, cause: unknown): AppStoreConnectError {
+  const error = invalidResponse(
+    request,
+    status,
+    `The connection failed while the ${status} response's body was read (${describeCause(cause)}).`,
+  );
+  passingFaults.add(error);
+  return error;
+}
+
 /** A response arrived but cannot be used: code `INVALID_RESPONSE`, kind `invalid-response`. */
-function invalidResponse(request: Request, status: number, detail: string): AppStoreConnectError {
+export function invalidResponse(
+  request: Request,
+  status: number,
+  detail: string,
+): AppStoreConnectError {
   return new AppStoreConnectError({
     status,
     code: "INVALID_RESPONSE",

@@ -6,28 +6,20 @@ import {
   listAlternativeDistributionKeys,
   removeAlternativeDistributionKey,
 } from "@asc-kit/core";
-import type { Result } from "@asc-kit/core";
+import type { RequestFetch, Result } from "@asc-kit/core";
+import { createNodeFetch } from "@asc-kit/core/node";
+import type { NodeFetch } from "@asc-kit/core/node";
 import { AppStoreConnectError } from "@asc-kit/errors";
 import { startSandbox } from "@asc-kit/sandbox";
 import type { FaultKind, Sandbox } from "@asc-kit/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 
 const running: Sandbox[] = [];
+const transports: NodeFetch[] = [];
 afterEach(async () => {
+  for (const transport of transports.splice(0)) transport.close();
   await Promise.all(running.splice(0).map((sandbox) => sandbox.stop()));
 });
-
-async function setUp(options: Parameters<typeof startSandbox>[0] = {}, timeoutMs = 2_000) {
-  const sandbox = await startSandbox({ hourlyRequestLimit: 1_000_000, ...options });
-  running.push(sandbox);
-  const client = createAppStoreConnectClient({
-    ...sandbox.credentials,
-    baseUrl: sandbox.url,
-    timeoutMs,
-    retry: { attempts: 5, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterSeconds: 2 },
-  });
-  return { sandbox, client };
-}
 
 const newPublicKey = () =>
   generateKeyPairSync("ec", { namedCurve: "P-256" })
@@ -41,7 +33,27 @@ function settled<T>(result: Result<T>): Result<T> {
   return result;
 }
 
-describe("faults", () => {
+/** Every fault is met by both transports: the runtime's fetch, and the Node.js one. */
+const transportsUnderTest: Array<[string, () => RequestFetch | undefined]> = [
+  ["the runtime's fetch", () => undefined],
+  ["createNodeFetch", () => transports[transports.push(createNodeFetch()) - 1]],
+];
+
+describe.each(transportsUnderTest)("faults, over %s", (_name, transport) => {
+  async function setUp(options: Parameters<typeof startSandbox>[0] = {}, timeoutMs = 2_000) {
+    const sandbox = await startSandbox({ hourlyRequestLimit: 1_000_000, ...options });
+    running.push(sandbox);
+    const fetch = transport();
+    const client = createAppStoreConnectClient({
+      ...sandbox.credentials,
+      baseUrl: sandbox.url,
+      timeoutMs,
+      retry: { attempts: 5, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterSeconds: 2 },
+      ...(fetch ? { fetch } : {}),
+    });
+    return { sandbox, client };
+  }
+
   it("GETs recover through bursts of 500, 502, 503, 504, HTML and truncated bodies", async () => {
     const { sandbox, client } = await setUp();
     const bursts: FaultKind[][] = [
