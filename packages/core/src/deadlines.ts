@@ -1,10 +1,6 @@
-/** A pending deadline: `expire` runs when it falls due, unless it is ended first. */
-export interface Deadline {
-  readonly due: number;
-  readonly expire: () => void;
-  /** Its own timer, where deadlines do not share one. */
-  readonly timer?: ReturnType<typeof setTimeout>;
-}
+declare const pending: unique symbol;
+/** A pending deadline, as `start` gave it: give it back to `end`. What it holds is the kind's own. */
+export type Deadline = { readonly [pending]: true };
 
 /** Deadlines of one length: each attempt starts one and ends it when it is done. */
 export interface Deadlines {
@@ -38,7 +34,9 @@ export function createDeadlines(timeoutMs: number): Deadlines {
 }
 
 /** Lets a timer not hold the process open. */
-export type Release = (timer: ReturnType<typeof setTimeout>) => void;
+export type Release = (timer: Timer) => void;
+
+type Timer = ReturnType<typeof setTimeout>;
 
 /** One timer for all where this runtime can release it (Node.js's and Bun's `unref`, Deno's own). */
 function choose(timeoutMs: number): Deadlines {
@@ -52,16 +50,18 @@ function choose(timeoutMs: number): Deadlines {
   return release ? oneTimer(timeoutMs, release) : timerEach(timeoutMs);
 }
 
-/** Deadlines with a timer each. Exported for tests, as is {@link oneTimer}. */
+/** Deadlines with a timer each: the deadline is its timer. Exported for tests, as is {@link oneTimer}. */
 export function timerEach(timeoutMs: number): Deadlines {
   return {
-    start: (expire) => ({
-      due: performance.now() + timeoutMs,
-      expire,
-      timer: setTimeout(expire, timeoutMs),
-    }),
-    end: (deadline) => clearTimeout(deadline.timer),
+    start: (expire) => setTimeout(expire, timeoutMs) as unknown as Deadline,
+    end: (deadline) => clearTimeout(deadline as unknown as Timer),
   };
+}
+
+/** A deadline of the shared timer: when it falls due, and what then runs. */
+interface Pending {
+  readonly due: number;
+  readonly expire: () => void;
 }
 
 /**
@@ -71,7 +71,7 @@ export function timerEach(timeoutMs: number): Deadlines {
  * armed for the next, if any.
  */
 export function oneTimer(timeoutMs: number, release: Release): Deadlines {
-  const pending = new Set<Deadline>();
+  const waiting = new Set<Pending>();
   let armed = false;
   const arm = (delay: number) => {
     armed = true;
@@ -80,8 +80,8 @@ export function oneTimer(timeoutMs: number, release: Release): Deadlines {
   function fire() {
     armed = false;
     const now = performance.now();
-    const due: Deadline[] = [];
-    for (const deadline of pending) {
+    const due: Pending[] = [];
+    for (const deadline of waiting) {
       if (deadline.due > now) {
         arm(deadline.due - now);
         break;
@@ -90,17 +90,17 @@ export function oneTimer(timeoutMs: number, release: Release): Deadlines {
     }
     // Expiring may start another attempt, and so another deadline: after the walk.
     for (const deadline of due) {
-      pending.delete(deadline);
+      waiting.delete(deadline);
       deadline.expire();
     }
   }
   return {
     start(expire) {
-      const deadline = { due: performance.now() + timeoutMs, expire };
-      pending.add(deadline);
+      const deadline: Pending = { due: performance.now() + timeoutMs, expire };
+      waiting.add(deadline);
       if (!armed) arm(timeoutMs);
-      return deadline;
+      return deadline as unknown as Deadline;
     },
-    end: (deadline) => void pending.delete(deadline),
+    end: (deadline) => void waiting.delete(deadline as unknown as Pending),
   };
 }
