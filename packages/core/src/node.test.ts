@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Agent, createServer } from "node:http";
+import { Agent as HttpsAgent, createServer as createHttpsServer } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
@@ -282,6 +284,29 @@ describe("createNodeFetch", () => {
     fetch.close();
     expect((await list(client)).data).toEqual(page);
     expect(connections).toBe(1);
+  });
+
+  it("speaks https, trusts what its agent trusts, and refuses a certificate nobody vouched for", async () => {
+    // The download package's self-signed certificate for localhost and 127.0.0.1 (test-only key).
+    const fixtures = new URL("../../download/src/test-fixtures/", import.meta.url);
+    const cert = readFileSync(new URL("localhost-cert.pem", fixtures));
+    const key = readFileSync(new URL("localhost-key.pem", fixtures));
+    const server = createHttpsServer({ cert, key }, (_request, response) =>
+      json(response, gzipSync(pageBytes), { "content-encoding": "gzip" }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanUps.push(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const agent = new HttpsAgent({ ca: cert, keepAlive: true });
+    cleanUps.push(() => agent.destroy());
+    const trusting = createNodeFetch({ agents: { https: agent } });
+    expect((await list(clientWith(trusting, url))).data).toEqual(page);
+    const error = await rejection(list(clientOver(url, {}, { retry: false })));
+    expect(error.code).toBe("NETWORK_ERROR");
+    expect(error.message).toMatch(/self.signed|certificate/i);
   });
 
   it("takes only http and https, and a sensible cap", async () => {
