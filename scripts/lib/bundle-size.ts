@@ -8,9 +8,11 @@ import { build } from "esbuild";
  * grow past this, gzip -9, without someone raising it here on purpose. The target is 10 kB; what
  * stands between (jose's key import, the PEM reader that takes every key shape, the error model
  * with its hints, the retry layer) is shown module by module in bench/RESULTS.md. Raised from
- * 17,500 for the deadlines that share one timer (0.3 kB gzipped, a timer less per attempt).
+ * 17,500 for the deadlines that share one timer (0.3 kB gzipped, a timer less per attempt), and
+ * from 17,750 for the attempt's signal made only when fetch reads it and a length set in place
+ * (0.1 kB; on Node.js 20 they took a call's cost above openapi-fetch from some 13 µs to 6).
  */
-export const coreBundleBudget = { gzippedBytes: 17_750 };
+export const coreBundleBudget = { gzippedBytes: 17_900 };
 
 /** The minimal consumer the budget and the bench measure. */
 export const minimalCoreConsumer = `import { createAppStoreConnectClient } from "@asc-kit/core";

@@ -146,11 +146,16 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
    */
   async function attempt(request: Request): Promise<Response> {
     if (deadlines === undefined) return readWhole(await send(request, manualRedirects), request);
-    // One controller per attempt, aborted by the timer or by the caller's own signal.
+    // One controller per attempt, stopped by the timer or by the caller's own signal. Its signal
+    // is made when fetch first reads it (on Node.js 20 a signal costs more than the rest of the
+    // timeout): a fetch that never looks at it does not pay for one.
     const controller = new AbortController();
+    const stopped: Stopped = { yes: false, reason: undefined };
     // Stopping also cancels the body being read: a fetch that ignores the signal stops too.
     let cancelBody: ((reason: unknown) => void) | undefined;
     const stop = (reason: unknown) => {
+      stopped.yes = true;
+      stopped.reason = reason;
       controller.abort(reason);
       cancelBody?.(reason);
     };
@@ -160,15 +165,15 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     const abortable = TrackedRequest.abortable(request);
     if (abortable) request.signal.addEventListener("abort", forwardAbort, { once: true });
     try {
-      const response = await send(request, { signal: controller.signal, redirect: "manual" });
-      return await readWhole(response, request, controller.signal, (cancel) => {
+      const response = await send(request, new AttemptInit(controller));
+      return await readWhole(response, request, stopped, (cancel) => {
         cancelBody = cancel;
         // Stopped before the body was reached (a fetch that ignored the signal and answered
         // late): cancel it now, or its first read could wait forever.
-        if (controller.signal.aborted) cancel(controller.signal.reason);
+        if (stopped.yes) cancel(stopped.reason);
       });
     } catch (error) {
-      if (controller.signal.reason instanceof RequestTimeoutError) throw controller.signal.reason;
+      if (stopped.reason instanceof RequestTimeoutError) throw stopped.reason;
       throw error;
     } finally {
       deadlines.end(deadline);
@@ -179,7 +184,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
   async function readWhole(
     response: Response,
     request: Request,
-    signal?: AbortSignal,
+    stopped?: Stopped,
     onReading?: (cancel: (reason: unknown) => void) => void,
   ): Promise<Response> {
     if (response.type === "opaqueredirect") {
@@ -203,10 +208,10 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     else {
       try {
         bytes = response.body
-          ? await readBytes(response.body, maxResponseBytes, signal, onReading)
+          ? await readBytes(response.body, maxResponseBytes, stopped, onReading)
           : new Uint8Array(0);
       } catch (error) {
-        if (signal?.aborted || request.signal.aborted) throw error;
+        if (stopped?.yes || request.signal.aborted) throw error;
         throw cutOff(request, response.status, error);
       }
     }
@@ -278,6 +283,22 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
 }
 
 const manualRedirects = { redirect: "manual" } as const;
+
+/**
+ * What fetch is given for an attempt: no redirects, and the attempt's signal, made when first
+ * read. A getter on the class rather than on each object: one on each object gave every init a
+ * hidden class of its own, and the heap filled with them.
+ */
+class AttemptInit {
+  readonly redirect = "manual";
+  readonly #controller: AbortController;
+  constructor(controller: AbortController) {
+    this.#controller = controller;
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+}
 /** The longest delay timers take: 2^31 - 1 ms, some 24.8 days (a longer one fires at once). */
 const maxTimerMs = 2 ** 31 - 1;
 
@@ -388,23 +409,44 @@ export function alreadyRead(
   // JSON) and reads none when the length is "0": a body read without one (chunked) is given
   // the length read, so that json() reads it and reports bad JSON as INVALID_RESPONSE. A length
   // already there is left as the server sent it (that of a compressed body differs from the
-  // bytes read). The length goes on a copy: fetch's own headers are immutable, and finding
-  // that out by a failed set cost a thrown error per call.
+  // bytes read). fetch's own headers are immutable, so the length goes on a copy of them; a
+  // response made with `new Response` (no url: a custom fetch, a mock, the Node.js transport)
+  // takes it in place. Trying a set on every response would cost a thrown error per call.
   let headers = response.headers;
   const declared = headers.get("content-length");
   if (bytes.byteLength > 0 && (declared === null || declared === "0")) {
-    headers = new Headers(headers);
-    headers.set("content-length", String(bytes.byteLength));
+    headers = withLength(response, bytes.byteLength);
   }
   (response as ReadResponse)[readState] = { bytes, used: false, request, headers, url: undefined };
   return Object.setPrototypeOf(response, AlreadyRead.prototype) as Response;
+}
+
+/** The response's headers with `Content-Length: length`: its own where they can change. */
+function withLength(response: Response, length: number): Headers {
+  if (response.type === "default" && response.url === "") {
+    try {
+      response.headers.set("content-length", String(length));
+      return response.headers;
+    } catch {
+      // Immutable after all (a runtime's own rule): copied below.
+    }
+  }
+  const headers = new Headers(response.headers);
+  headers.set("content-length", String(length));
+  return headers;
+}
+
+/** Whether an attempt was stopped (by its timeout or the caller's signal), and why. */
+interface Stopped {
+  yes: boolean;
+  reason: unknown;
 }
 
 /** Reads a whole body, or returns `undefined` as soon as it grows past `limit` bytes. */
 async function readBytes(
   body: ReadableStream<Uint8Array>,
   limit: number,
-  signal: AbortSignal | undefined,
+  stopped: Stopped | undefined,
   onReading: ((cancel: (reason: unknown) => void) => void) | undefined,
 ): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const reader = body.getReader();
@@ -414,7 +456,7 @@ async function readBytes(
   onReading?.((reason) => void reader.cancel(reason).catch(() => undefined));
   for (;;) {
     const { done, value } = await reader.read();
-    if (signal?.aborted) throw signal.reason;
+    if (stopped?.yes) throw stopped.reason;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
