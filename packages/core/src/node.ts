@@ -3,7 +3,14 @@ import type { ClientRequest, IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import { AppStoreConnectError } from "@asc-kit/errors";
-import { TrackedRequest, alreadyRead, cutOff, invalidResponse } from "./retry.js";
+import {
+  TrackedRequest,
+  alreadyRead,
+  cutOff,
+  invalidResponse,
+  nullBodyStatuses,
+  tooLarge,
+} from "./retry.js";
 import type { RequestFetch } from "./retry.js";
 
 /** Options of {@link createNodeFetch}. */
@@ -91,22 +98,16 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
         reject(error);
       };
       const onAbort = () => fail(signal!.reason);
-      const tooLarge = (status: number) =>
-        invalidResponse(
-          request,
-          status,
-          `The response body is larger than maxResponseBytes (${maxResponseBytes} bytes).`,
-        );
       const onResponse = (incoming: IncomingMessage) => {
         const status = incoming.statusCode ?? 0;
         if (Number(incoming.headers["content-length"] ?? 0) > maxResponseBytes) {
-          return fail(tooLarge(status));
+          return fail(tooLarge(request, status, maxResponseBytes));
         }
         const chunks: Buffer[] = [];
         let size = 0;
         incoming.on("data", (chunk: Buffer) => {
           size += chunk.byteLength;
-          if (size > maxResponseBytes) fail(tooLarge(status));
+          if (size > maxResponseBytes) fail(tooLarge(request, status, maxResponseBytes));
           else chunks.push(chunk);
         });
         incoming.on("end", () => {
@@ -118,7 +119,7 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
             response = responseOf(incoming, bytes, request);
           } catch (error) {
             if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
-              return fail(tooLarge(status));
+              return fail(tooLarge(request, status, maxResponseBytes));
             }
             // A body whose coding does not decode broke somewhere on the way, as a cut does.
             return fail(AppStoreConnectError.is(error) ? error : cutOff(request, status, error));
@@ -174,8 +175,6 @@ const decoders = new Map<string, (bytes: Buffer, limit: number) => Buffer>([
   ],
   ["br", (bytes, limit) => brotliDecompressSync(bytes, { maxOutputLength: limit })],
 ]);
-
-const nullBodyStatuses = new Set([101, 204, 205, 304]);
 
 /** A Response of the incoming head, its body already read into `bytes`. */
 function responseOf(incoming: IncomingMessage, bytes: Uint8Array, request: Request): Response {

@@ -198,7 +198,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
     const declared = Number(response.headers.get("content-length") ?? 0);
     if (declared > maxResponseBytes) {
       await response.body?.cancel().catch(() => undefined);
-      throw tooLarge(request, response.status);
+      throw tooLarge(request, response.status, maxResponseBytes);
     }
     if (request.method === "HEAD") return response;
     // A transport that read the body itself (the Node.js one) hands its bytes over as they are.
@@ -215,7 +215,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
         throw cutOff(request, response.status, error);
       }
     }
-    if (bytes === undefined) throw tooLarge(request, response.status);
+    if (bytes === undefined) throw tooLarge(request, response.status, maxResponseBytes);
     if (bytes.byteLength === 0 && (response.status === 200 || response.status === 201)) {
       const error = invalidResponse(
         request,
@@ -226,14 +226,6 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       throw error;
     }
     return held ? response : alreadyRead(response, bytes, request);
-  }
-
-  function tooLarge(request: Request, status: number): AppStoreConnectError {
-    return invalidResponse(
-      request,
-      status,
-      `The response body is larger than maxResponseBytes (${maxResponseBytes} bytes).`,
-    );
   }
 
   async function resilientFetch(request: Request): Promise<Response> {
@@ -302,7 +294,8 @@ class AttemptInit {
 /** The longest delay timers take: 2^31 - 1 ms, some 24.8 days (a longer one fires at once). */
 const maxTimerMs = 2 ** 31 - 1;
 
-const nullBodyStatuses = new Set([101, 204, 205, 304]);
+/** The statuses whose responses have no body, whatever came with them. */
+export const nullBodyStatuses = new Set([101, 204, 205, 304]);
 const utf8 = new TextDecoder();
 
 const readState = Symbol("asc-kit.readState");
@@ -508,6 +501,15 @@ export function cutOff(request: Request, status: number, cause: unknown): AppSto
   );
   passingFaults.add(error);
   return error;
+}
+
+/** A body larger than `limit` bytes, the `maxResponseBytes` in force. */
+export function tooLarge(request: Request, status: number, limit: number): AppStoreConnectError {
+  return invalidResponse(
+    request,
+    status,
+    `The response body is larger than maxResponseBytes (${limit} bytes).`,
+  );
 }
 
 /** A response arrived but cannot be used: code `INVALID_RESPONSE`, kind `invalid-response`. */
