@@ -94,6 +94,7 @@ afterAll(async () => {
 });
 
 describe("README code", () => {
+  // One type-check of every block together: some 3 s alone, more on a busy machine.
   it("every ts block compiles as a consumer's strict module", async () => {
     const blocks = await tsBlocks();
     expect(blocks.length).toBeGreaterThanOrEqual(8);
@@ -143,5 +144,5 @@ describe("README code", () => {
       return `${block.readme}:${block.line + line}: ${text}`;
     });
     expect(problems, relative(root, folder)).toEqual([]);
-  });
+  }, 30_000);
 });
