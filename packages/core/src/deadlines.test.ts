@@ -58,6 +58,49 @@ describe.each([
     expect(expired.map((at) => at - start)).toEqual([1000, 2000, 3000]);
   });
 
+  it("expires exactly the deadlines not ended in time, each when due, over a long random run", () => {
+    const timeoutMs = 1000;
+    const deadlines = create(timeoutMs);
+    // A fixed seed: the same run every time, many interleavings of starts, ends and waits.
+    let seed = 0x2545f491;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % below;
+    };
+    const live = new Map<
+      number,
+      { started: number; deadline: ReturnType<typeof deadlines.start> }
+    >();
+    const expired: Array<[number, number]> = [];
+    const expected: Array<[number, number]> = [];
+    for (let step = 0, id = 0; step < 2000; step++) {
+      const choice = random(3);
+      if (choice === 0) {
+        const mine = id++;
+        const started = performance.now();
+        const deadline = deadlines.start(() => {
+          expired.push([mine, performance.now() - started]);
+          live.delete(mine);
+        });
+        live.set(mine, { started, deadline });
+      } else if (choice === 1 && live.size > 0) {
+        const ids = [...live.keys()];
+        const mine = ids[random(ids.length)]!;
+        deadlines.end(live.get(mine)!.deadline);
+        live.delete(mine);
+      } else {
+        // What must expire during this wait: the live ones due by its end, oldest first.
+        const until = performance.now() + random(400);
+        for (const [mine, { started }] of live) {
+          if (started + timeoutMs <= until) expected.push([mine, timeoutMs]);
+        }
+        vi.advanceTimersByTime(until - performance.now());
+        expect(expired).toEqual(expected);
+      }
+    }
+    expect(expected.length).toBeGreaterThan(100);
+  });
+
   it("ends a deadline twice, or one already expired, without touching the others", () => {
     const deadlines = create(1000);
     const expired: string[] = [];
