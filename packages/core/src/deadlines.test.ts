@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createDeadlines, oneTimer, timerEach } from "./deadlines.js";
+import type { Deadline } from "./deadlines.js";
 
 const unref = (timer: ReturnType<typeof setTimeout>) => void timer.unref();
 
@@ -67,10 +68,7 @@ describe.each([
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return (seed >>> 8) % below;
     };
-    const live = new Map<
-      number,
-      { started: number; deadline: ReturnType<typeof deadlines.start> }
-    >();
+    const live = new Map<number, { started: number; deadline: Deadline }>();
     const expired: Array<[number, number]> = [];
     const expected: Array<[number, number]> = [];
     for (let step = 0, id = 0; step < 2000; step++) {
