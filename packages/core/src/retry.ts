@@ -195,8 +195,8 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
         "The server answered with a redirect; API calls do not follow redirects (is baseUrl right, or is a proxy in the way?).",
       );
     }
-    const declared = Number(response.headers.get("content-length") ?? 0);
-    if (declared > maxResponseBytes) {
+    const length = response.headers.get("content-length");
+    if (Number(length ?? 0) > maxResponseBytes) {
       await response.body?.cancel().catch(() => undefined);
       throw tooLarge(request, response.status, maxResponseBytes);
     }
@@ -225,7 +225,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
       passingFaults.add(error);
       throw error;
     }
-    return held ? response : alreadyRead(response, bytes, request);
+    return held ? response : alreadyRead(response, bytes, request, length);
   }
 
   async function resilientFetch(request: Request): Promise<Response> {
@@ -337,7 +337,7 @@ class AlreadyRead extends Response {
     return utf8.decode(take(this));
   }
   override async json(this: ReadResponse) {
-    return parseJson(take(this), this[readState].request, this.status);
+    return parseJson(take(this), this);
   }
   override clone(this: ReadResponse): Response {
     const { bytes, used, request } = this[readState];
@@ -392,11 +392,13 @@ export function requestAnswered(response: Response): Request | undefined {
 /**
  * `response`, its body read into `bytes`, answering from them from now on. A transport that
  * reads bodies itself gives its responses this form, and the attempt takes the bytes as read.
+ * `declared` is the response's `Content-Length`, when the caller has read it already.
  */
 export function alreadyRead(
   response: Response,
   bytes: Uint8Array<ArrayBuffer>,
   request: Request,
+  declared: string | null = response.headers.get("content-length"),
 ): Response {
   // openapi-fetch parses a body without a length by itself (a SyntaxError for one that is not
   // JSON) and reads none when the length is "0": a body read without one (chunked) is given
@@ -406,7 +408,6 @@ export function alreadyRead(
   // response made with `new Response` (no url: a custom fetch, a mock, the Node.js transport)
   // takes it in place. Trying a set on every response would cost a thrown error per call.
   let headers = response.headers;
-  const declared = headers.get("content-length");
   if (bytes.byteLength > 0 && (declared === null || declared === "0")) {
     headers = withLength(response, bytes.byteLength);
   }
@@ -468,12 +469,14 @@ async function readBytes(
   return bytes;
 }
 
-function parseJson(bytes: Uint8Array, request: Request, status: number): unknown {
+function parseJson(bytes: Uint8Array, response: ReadResponse): unknown {
   try {
     return JSON.parse(utf8.decode(bytes));
   } catch {
+    // Read only here: a getter's cost on every call, for what only a failure reports.
+    const status = response.status;
     throw invalidResponse(
-      request,
+      response[readState].request,
       status,
       `The ${status} response is not valid JSON (${bytes.byteLength} bytes); it may have been cut short or come from a proxy.`,
     );
