@@ -14,6 +14,8 @@ export interface BenchContext {
   concurrency: number;
   /** Apple's full description, when given, for the codegen figure. */
   appleSpec?: string;
+  /** Other Node.js binaries the per-call figure is measured on as well (`--node`). */
+  otherNodes: string[];
   /** A throwaway API key for every client. */
   privateKeyPem: string;
   log(message: string): void;

@@ -5,6 +5,7 @@
  *
  *   pnpm bench [--requests 3000] [--rounds 7] [--apple-spec <Apple's openapi.json>]
  *   pnpm bench --only overhead,download   (prints those figures; writes nothing)
+ *   pnpm bench --node /path/to/node24/bin/node   (the per-call figure on that Node.js too)
  */
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "32" },
     "apple-spec": { type: "string" },
     only: { type: "string" },
+    node: { type: "string", multiple: true, default: [] },
   },
 });
 const only = values.only?.split(",");
@@ -63,6 +65,12 @@ if (appleSpec && !existsSync(appleSpec)) {
   console.error(`bench: --apple-spec ${appleSpec} does not exist`);
   process.exit(2);
 }
+const otherNodes = values.node.map((path) => resolve(process.env.INIT_CWD ?? process.cwd(), path));
+const missingNode = otherNodes.find((path) => !existsSync(path));
+if (missingNode) {
+  console.error(`bench: --node ${missingNode} does not exist`);
+  process.exit(2);
+}
 const benchDir = fileURLToPath(new URL("../", import.meta.url));
 const context: BenchContext = {
   benchDir,
@@ -72,6 +80,7 @@ const context: BenchContext = {
   rounds: Number(values.rounds),
   concurrency: Number(values.concurrency),
   ...(appleSpec ? { appleSpec } : {}),
+  otherNodes,
   privateKeyPem: (await generateKeyPair()).privateKeyPem,
   log: (message) => console.error(`bench: ${message}`),
 };
