@@ -8,8 +8,8 @@ import { createSandbox } from "@asc-kit/sandbox/web";
 /**
  * Normalizes a PEM, generates a key pair, makes an authenticated list call against the
  * sandbox on loopback, signs and verifies an install verification token, times out a late
- * answer, and runs the sandbox's own fetch handler in this runtime. Resolves to a one-line
- * summary; rejects with what failed.
+ * answer, lets a caller cancel one, and runs the sandbox's own fetch handler in this runtime.
+ * Resolves to a one-line summary; rejects with what failed.
  */
 export async function smoke({ url, keyId, issuerId, privateKey }) {
   const escaped = privateKey.replace(/\n/g, "\\n");
@@ -51,9 +51,19 @@ export async function smoke({ url, keyId, issuerId, privateKey }) {
     (error) => error.code,
   );
   if (timedOut !== "TIMEOUT") throw new Error(`timeout: ${timedOut}`);
+  // The caller's own signal stops an attempt under way: the attempt listens for it.
+  const caller = new AbortController();
+  const reason = new Error("cancelled by the caller");
+  const cancelling = late.GET("/v1/alternativeDistributionKeys", { signal: caller.signal }).then(
+    () => "answered",
+    (error) => (error === reason ? "cancelled" : String(error)),
+  );
+  setTimeout(() => caller.abort(reason), 5);
+  const cancelled = await cancelling;
+  if (cancelled !== "cancelled") throw new Error(`cancel: ${cancelled}`);
   const local = await createSandbox();
   const inProcess = createAppStoreConnectClient({ ...local.credentials, fetch: local.fetch });
   const localList = await listAlternativeDistributionKeys(inProcess);
   if (localList.error) throw localList.error;
-  return `listed ${listed.data.length} keys (X-Rate-Limit ${client.rateLimit ? "seen" : "missing"}), install token for ${claims.bid}, timed out at 50 ms, sandbox handler in process`;
+  return `listed ${listed.data.length} keys (X-Rate-Limit ${client.rateLimit ? "seen" : "missing"}), install token for ${claims.bid}, timed out at 50 ms, cancelled by the caller, sandbox handler in process`;
 }

@@ -3,9 +3,8 @@ import type { RateLimit } from "@asc-kit/errors";
 import createClient from "openapi-fetch";
 import type { Client, Middleware } from "openapi-fetch";
 import { authenticatedFetch } from "./auth.js";
-import { recordRequest } from "./outcome.js";
 import type { paths } from "./generated/app-store-connect.js";
-import { RequestTimeoutError, TrackedRequest, createResilientFetch } from "./retry.js";
+import { RequestTimeoutError, TrackedRequest, resilientFetchWith } from "./retry.js";
 import type { RequestFetch, ResilientFetchOptions, RetryOptions } from "./retry.js";
 import { InvalidTokenError, createTokenProvider, tokenProviderFrom } from "./token.js";
 import type { TokenProvider, TokenProviderOptions } from "./token.js";
@@ -92,25 +91,24 @@ export function createAppStoreConnectClient<Paths extends object = paths>(
   }
   const tokens = tokenProviderOf(options);
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
-  const transport = createResilientFetch({
-    fetch: authenticatedFetch(tokens, options.fetch),
-    ...(options.retry !== undefined ? { retry: options.retry } : {}),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.maxResponseBytes !== undefined
-      ? { maxResponseBytes: options.maxResponseBytes }
-      : {}),
-    ...(options.onRateLimit ? { onRateLimit: options.onRateLimit } : {}),
-  });
+  // A request that gets no response throws the client's own error, given to the transport
+  // rather than caught in a wrapper around it (a layer more for every call).
+  const transport = resilientFetchWith(
+    {
+      fetch: authenticatedFetch(tokens, options.fetch),
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.maxResponseBytes !== undefined
+        ? { maxResponseBytes: options.maxResponseBytes }
+        : {}),
+      ...(options.onRateLimit ? { onRateLimit: options.onRateLimit } : {}),
+    },
+    asNetworkError,
+  );
   const client = createClient<Paths>({
     baseUrl,
     Request: TrackedRequest,
-    fetch: async (request: Request) => {
-      try {
-        return recordRequest(await transport(request), request);
-      } catch (error) {
-        throw asNetworkError(error, request);
-      }
-    },
+    fetch: transport,
     headers: { "User-Agent": options.userAgent ?? "asc-kit" },
     // Apple declares every array parameter as style: form, explode: false: fields[x]=a,b.
     querySerializer: { array: { style: "form", explode: false } },

@@ -56,6 +56,15 @@ describe("one error model for raw calls", () => {
     expect(html.error).toMatchObject({ kind: "invalid-response", code: "INVALID_RESPONSE" });
   });
 
+  it("toResult names a HEAD request, whose response has no body to read", async () => {
+    const client = clientWith(async () => new Response(null, { status: 404 }));
+    // The excerpt declares no HEAD operation; any path can be asked for one.
+    const head = client.HEAD as unknown as (path: string) => ReturnType<typeof client.GET>;
+    const { error } = await toResult(head("/v1/alternativeDistributionKeys/k1"));
+    expect(error).toMatchObject({ kind: "not-found", method: "HEAD" });
+    expect(error?.message).toMatch(/^HEAD .*\/v1\/alternativeDistributionKeys\/k1: 404/);
+  });
+
   it("unwrap gives the data or throws the AppStoreConnectError", async () => {
     await expect(
       unwrap(clientWith(async () => json(200, page)).GET("/v1/alternativeDistributionKeys")),

@@ -3,22 +3,6 @@ import { settleAs } from "./result.js";
 import { requestAnswered } from "./retry.js";
 import type { Result } from "./result.js";
 
-/**
- * The request a response answered, recorded by the client's transport on the response itself
- * (a WeakMap entry per call cost more in garbage collection than the rest of the record).
- */
-const answered = Symbol("asc-kit.answered");
-type Answered = Response & { [answered]?: Request };
-
-/**
- * Remembers which request a response answered, for the messages of {@link toResult}. A response
- * whose body the transport read already knows it: adding a property to it cost some 3 µs a call.
- */
-export function recordRequest(response: Response, request: Request): Response {
-  if (!requestAnswered(response)) (response as Answered)[answered] = request;
-  return response;
-}
-
 /** What any openapi-fetch call resolves to. */
 interface FetchResult<T> {
   data?: T;
@@ -45,7 +29,7 @@ export function toResult<T>(call: Promise<FetchResult<T>>): Promise<Result<T>> {
   let response: Response | undefined;
   return settleAs(
     () => {
-      const request = response && ((response as Answered)[answered] ?? requestAnswered(response));
+      const request = response && requestAnswered(response);
       return { method: request?.method, path: response?.url || request?.url || "" };
     },
     async () => {

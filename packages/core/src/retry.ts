@@ -1,6 +1,7 @@
 import { AppStoreConnectError, parseRateLimit, parseRetryAfter } from "@asc-kit/errors";
 import type { RateLimit } from "@asc-kit/errors";
 import { createDeadlines } from "./deadlines.js";
+import type { Deadline, Deadlines } from "./deadlines.js";
 
 /** How requests are retried. Every field has a default. */
 export interface RetryOptions {
@@ -101,6 +102,18 @@ const retriedStatuses = new Set([429, 500, 502, 503, 504]);
  * ```
  */
 export function createResilientFetch(options: ResilientFetchOptions = {}): ResilientFetch {
+  return resilientFetchWith(options, (error) => error);
+}
+
+/**
+ * {@link createResilientFetch}, with `failed` turning whatever a request throws into what its
+ * caller sees. The client gives its own errors here rather than wrapping the fetch in a layer of
+ * its own: each layer is an async frame a call.
+ */
+export function resilientFetchWith(
+  options: ResilientFetchOptions,
+  failed: (error: unknown, request: Request) => unknown,
+): ResilientFetch {
   const send: RequestFetch = options.fetch ?? ((request, init) => globalThis.fetch(request, init));
   const retry = options.retry === false ? { attempts: 1 } : (options.retry ?? {});
   const attempts = positiveInteger(retry.attempts ?? 4, "retry.attempts");
@@ -142,125 +155,98 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): Resil
 
   /**
    * One attempt, body included: the body is read here so that the timeout bounds it, and a
-   * reset mid-body is a failed attempt (retried for a GET) rather than a broken result.
+   * reset mid-body is a failed attempt (retried for a GET) rather than a broken result. Sending
+   * and reading are one function rather than two: each async frame costs every call.
    */
   async function attempt(request: Request): Promise<Response> {
-    if (deadlines === undefined) return readWhole(await send(request, manualRedirects), request);
-    // One controller per attempt, stopped by the timer or by the caller's own signal. Its signal
-    // is made when fetch first reads it (on Node.js 20 a signal costs more than the rest of the
-    // timeout): a fetch that never looks at it does not pay for one.
-    const controller = new AbortController();
-    const stopped: Stopped = { yes: false, reason: undefined };
-    // Stopping also cancels the body being read: a fetch that ignores the signal stops too.
-    let cancelBody: ((reason: unknown) => void) | undefined;
-    const stop = (reason: unknown) => {
-      stopped.yes = true;
-      stopped.reason = reason;
-      controller.abort(reason);
-      cancelBody?.(reason);
-    };
-    const deadline = deadlines.start(() => stop(new RequestTimeoutError(timeoutMs)));
-    const forwardAbort = () => stop(request.signal.reason);
-    // A request made without a signal has one that nothing can abort: nothing to forward.
-    const abortable = TrackedRequest.abortable(request);
-    if (abortable) request.signal.addEventListener("abort", forwardAbort, { once: true });
+    const watch = deadlines && new AttemptWatch(request, deadlines, timeoutMs);
     try {
-      const response = await send(request, new AttemptInit(controller));
-      return await readWhole(response, request, stopped, (cancel) => {
-        cancelBody = cancel;
-        // Stopped before the body was reached (a fetch that ignored the signal and answered
-        // late): cancel it now, or its first read could wait forever.
-        if (stopped.yes) cancel(stopped.reason);
-      });
-    } catch (error) {
-      if (stopped.reason instanceof RequestTimeoutError) throw stopped.reason;
-      throw error;
-    } finally {
-      deadlines.end(deadline);
-      if (abortable) request.signal.removeEventListener("abort", forwardAbort);
-    }
-  }
-
-  async function readWhole(
-    response: Response,
-    request: Request,
-    stopped?: Stopped,
-    onReading?: (cancel: (reason: unknown) => void) => void,
-  ): Promise<Response> {
-    if (response.type === "opaqueredirect") {
-      // A browser's form of a redirect under redirect: "manual"; its status reads 0.
-      throw invalidResponse(
-        request,
-        0,
-        "The server answered with a redirect; API calls do not follow redirects (is baseUrl right, or is a proxy in the way?).",
-      );
-    }
-    const length = response.headers.get("content-length");
-    if (Number(length ?? 0) > maxResponseBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw tooLarge(request, response.status, maxResponseBytes);
-    }
-    if (request.method === "HEAD") return response;
-    // A transport that read the body itself (the Node.js one) hands its bytes over as they are.
-    const held = (response as Partial<ReadResponse>)[readState];
-    let bytes: Uint8Array<ArrayBuffer> | undefined;
-    if (held) bytes = held.bytes.byteLength > maxResponseBytes ? undefined : held.bytes;
-    else {
+      const response = await send(request, watch ? watch.init : manualRedirects);
+      const length = response.headers.get("content-length");
+      if (response.type === "opaqueredirect" || Number(length ?? 0) > maxResponseBytes) {
+        await response.body?.cancel().catch(() => undefined);
+        throw refused(response, request, maxResponseBytes);
+      }
+      if (request.method === "HEAD") return answering(response, request);
+      // A transport that read the body itself (the Node.js one) hands its bytes over as they are.
+      const held = (response as Partial<ReadResponse>)[readState];
+      if (held) {
+        if (held.bytes.byteLength > maxResponseBytes) {
+          throw tooLarge(request, response.status, maxResponseBytes);
+        }
+        return nonEmpty(response, request, held.bytes);
+      }
+      const body = response.body;
+      if (!body) return alreadyRead(nonEmpty(response, request, noBytes), noBytes, request, length);
+      const reader = body.getReader();
+      watch?.reading(reader);
+      const chunks: Uint8Array[] = [];
+      let size = 0;
       try {
-        bytes = response.body
-          ? await readBytes(response.body, maxResponseBytes, stopped, onReading)
-          : new Uint8Array(0);
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (watch?.stopped) throw watch.reason;
+          if (done) break;
+          size += value.byteLength;
+          if (size > maxResponseBytes) break;
+          chunks.push(value);
+        }
       } catch (error) {
-        if (stopped?.yes || request.signal.aborted) throw error;
+        if (watch?.stopped || request.signal.aborted) throw error;
         throw cutOff(request, response.status, error);
       }
-    }
-    if (bytes === undefined) throw tooLarge(request, response.status, maxResponseBytes);
-    if (bytes.byteLength === 0 && (response.status === 200 || response.status === 201)) {
-      const error = invalidResponse(
-        request,
-        response.status,
-        `The ${response.status} response has an empty body where App Store Connect sends a JSON document.`,
-      );
-      passingFaults.add(error);
+      if (size > maxResponseBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(request, response.status, maxResponseBytes);
+      }
+      const bytes = joined(chunks, size);
+      return alreadyRead(nonEmpty(response, request, bytes), bytes, request, length);
+    } catch (error) {
+      if (watch?.reason instanceof RequestTimeoutError) throw watch.reason;
       throw error;
+    } finally {
+      watch?.end();
     }
-    return held ? response : alreadyRead(response, bytes, request, length);
   }
 
   async function resilientFetch(request: Request): Promise<Response> {
-    const idempotent = idempotentMethods.has(request.method.toUpperCase());
-    for (let attemptNumber = 1; ; attemptNumber++) {
-      const last = attemptNumber >= attempts;
-      // A body can be sent once: send a copy while another attempt may follow.
-      const sent = last || !request.body ? request : request.clone();
-      let response: Response;
-      try {
-        response = await attempt(sent);
-      } catch (error) {
-        if (request.signal.aborted || last || !idempotent) throw error;
-        if (AppStoreConnectError.is(error) && !passingFaults.has(error)) throw error;
-        await sleep(backoff(attemptNumber), request.signal);
-        continue;
-      }
-      const rateLimit = rateLimitOf(response.headers.get("x-rate-limit"));
-      if (rateLimit) {
-        latestRateLimit = rateLimit;
-        options.onRateLimit?.(rateLimit, response);
-      }
-      const retryable =
-        response.status === 429 || (idempotent && retriedStatuses.has(response.status));
-      if (!retryable || last) return response;
-      let delay = backoff(attemptNumber);
-      if (response.status === 429) {
-        const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
-        if (retryAfter !== undefined) {
-          if (retryAfter > maxRetryAfterSeconds) return response;
-          delay = retryAfter * 1000;
+    // Whatever is thrown goes through `failed`, caught in this frame rather than a layer more.
+    try {
+      const idempotent = idempotentMethods.has(request.method.toUpperCase());
+      for (let attemptNumber = 1; ; attemptNumber++) {
+        const last = attemptNumber >= attempts;
+        // A body can be sent once: send a copy while another attempt may follow.
+        const sent = last || !request.body ? request : request.clone();
+        let response: Response;
+        try {
+          response = await attempt(sent);
+        } catch (error) {
+          if (request.signal.aborted || last || !idempotent) throw error;
+          if (AppStoreConnectError.is(error) && !passingFaults.has(error)) throw error;
+          await sleep(backoff(attemptNumber), request.signal);
+          continue;
         }
+        const rateLimit = rateLimitOf(response.headers.get("x-rate-limit"));
+        if (rateLimit) {
+          latestRateLimit = rateLimit;
+          options.onRateLimit?.(rateLimit, response);
+        }
+        const retryable =
+          response.status === 429 || (idempotent && retriedStatuses.has(response.status));
+        if (!retryable || last) return response;
+        let delay = backoff(attemptNumber);
+        if (response.status === 429) {
+          const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+          if (retryAfter !== undefined) {
+            if (retryAfter > maxRetryAfterSeconds) return response;
+            delay = retryAfter * 1000;
+          }
+        }
+        await response.body?.cancel().catch(() => undefined);
+        await sleep(delay, request.signal);
       }
-      await response.body?.cancel().catch(() => undefined);
-      await sleep(delay, request.signal);
+    } catch (error) {
+      throw failed(error, request);
     }
   }
 
@@ -278,8 +264,9 @@ const manualRedirects = { redirect: "manual" } as const;
 
 /**
  * What fetch is given for an attempt: no redirects, and the attempt's signal, made when first
- * read. A getter on the class rather than on each object: one on each object gave every init a
- * hidden class of its own, and the heap filled with them.
+ * read (on Node.js 20 a signal costs more than the rest of the timeout; a fetch that never
+ * looks at it does not pay for one). A getter on the class rather than on each object: one on
+ * each object gave every init a hidden class of its own, and the heap filled with them.
  */
 class AttemptInit {
   readonly redirect = "manual";
@@ -291,6 +278,61 @@ class AttemptInit {
     return this.#controller.signal;
   }
 }
+
+/**
+ * What stops an attempt: its deadline, and the caller's signal where there is one. Stopping
+ * aborts fetch, through the init's signal, and cancels the body being read, so that a fetch
+ * that ignores the signal stops too. An object of a class, its own listener, rather than a
+ * closure for each of these on every attempt.
+ */
+class AttemptWatch {
+  stopped = false;
+  reason: unknown = undefined;
+  readonly init: AttemptInit;
+  readonly #controller = new AbortController();
+  readonly #request: Request;
+  readonly #deadlines: Deadlines;
+  readonly #deadline: Deadline;
+  /** A request made without a signal has one that nothing can abort: nothing to listen to. */
+  readonly #abortable: boolean;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+
+  constructor(request: Request, deadlines: Deadlines, timeoutMs: number) {
+    this.init = new AttemptInit(this.#controller);
+    this.#request = request;
+    this.#deadlines = deadlines;
+    this.#deadline = deadlines.start(() => this.stop(new RequestTimeoutError(timeoutMs)));
+    this.#abortable = TrackedRequest.abortable(request);
+    if (this.#abortable) request.signal.addEventListener("abort", this, { once: true });
+  }
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.stop(this.#request.signal.reason);
+  }
+
+  stop(reason: unknown): void {
+    this.stopped = true;
+    this.reason = reason;
+    this.#controller.abort(reason);
+    this.#reader?.cancel(reason).catch(() => undefined);
+  }
+
+  /**
+   * The body is read with `reader`: stopping cancels it. Stopped already (a fetch that ignored
+   * the signal and answered late): cancelled now, or its first read could wait forever.
+   */
+  reading(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+    this.#reader = reader;
+    if (this.stopped) reader.cancel(this.reason).catch(() => undefined);
+  }
+
+  end(): void {
+    this.#deadlines.end(this.#deadline);
+    if (this.#abortable) this.#request.signal.removeEventListener("abort", this);
+  }
+}
+
 /** The longest delay timers take: 2^31 - 1 ms, some 24.8 days (a longer one fires at once). */
 const maxTimerMs = 2 ** 31 - 1;
 
@@ -381,12 +423,24 @@ Object.defineProperties(AlreadyRead.prototype, {
   },
 });
 
+/** The request a response with no body read (to a HEAD) answered. */
+const answered = Symbol("asc-kit.answered");
+type Answered = Response & { [answered]?: Request };
+
+/** `response` to a HEAD, which has no body to read: it records the request it answered. */
+function answering(response: Response, request: Request): Response {
+  (response as Answered)[answered] = request;
+  return response;
+}
+
 /**
- * The request a response read within its attempt answered, or `undefined` for another
- * response: what the client would otherwise record on each response, at a cost per call.
+ * The request a response from this fetch answered, or `undefined` for another response (one a
+ * middleware made, say): for messages that name the call.
  */
 export function requestAnswered(response: Response): Request | undefined {
-  return (response as Partial<ReadResponse>)[readState]?.request;
+  return (
+    (response as Partial<ReadResponse>)[readState]?.request ?? (response as Answered)[answered]
+  );
 }
 
 /**
@@ -430,35 +484,10 @@ function withLength(response: Response, length: number): Headers {
   return headers;
 }
 
-/** Whether an attempt was stopped (by its timeout or the caller's signal), and why. */
-interface Stopped {
-  yes: boolean;
-  reason: unknown;
-}
+const noBytes = new Uint8Array(0);
 
-/** Reads a whole body, or returns `undefined` as soon as it grows past `limit` bytes. */
-async function readBytes(
-  body: ReadableStream<Uint8Array>,
-  limit: number,
-  stopped: Stopped | undefined,
-  onReading: ((cancel: (reason: unknown) => void) => void) | undefined,
-): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  // Whoever stops the attempt cancels the read: no listener on the signal for each body.
-  onReading?.((reason) => void reader.cancel(reason).catch(() => undefined));
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (stopped?.yes) throw stopped.reason;
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
+/** The chunks of a body as one array of `size` bytes (the one chunk itself, most often). */
+function joined(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -467,6 +496,23 @@ async function readBytes(
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+/**
+ * `response`, unless its 200 or 201 came with no body where App Store Connect always sends a
+ * JSON document: a passing fault (a proxy, a cut connection), which another attempt may cure.
+ */
+function nonEmpty(response: Response, request: Request, bytes: Uint8Array): Response {
+  if (bytes.byteLength > 0 || (response.status !== 200 && response.status !== 201)) {
+    return response;
+  }
+  const error = invalidResponse(
+    request,
+    response.status,
+    `The ${response.status} response has an empty body where App Store Connect sends a JSON document.`,
+  );
+  passingFaults.add(error);
+  throw error;
 }
 
 function parseJson(bytes: Uint8Array, response: ReadResponse): unknown {
@@ -504,6 +550,17 @@ export function cutOff(request: Request, status: number, cause: unknown): AppSto
   );
   passingFaults.add(error);
   return error;
+}
+
+/** A response not read at all: a redirect, or a body that declares more than `limit` bytes. */
+function refused(response: Response, request: Request, limit: number): AppStoreConnectError {
+  if (response.type !== "opaqueredirect") return tooLarge(request, response.status, limit);
+  // A browser's form of a redirect under redirect: "manual"; its status reads 0.
+  return invalidResponse(
+    request,
+    0,
+    "The server answered with a redirect; API calls do not follow redirects (is baseUrl right, or is a proxy in the way?).",
+  );
 }
 
 /** A body larger than `limit` bytes, the `maxResponseBytes` in force. */
