@@ -14,7 +14,7 @@ export interface BenchContext {
   concurrency: number;
   /** Apple's full description, when given, for the codegen figure. */
   appleSpec?: string;
-  /** Other Node.js binaries the per-call figure is measured on as well (`--node`). */
+  /** Other Node.js binaries the per-call and throughput figures are measured on too (`--node`). */
   otherNodes: string[];
   /** A throwaway API key for every client. */
   privateKeyPem: string;
@@ -63,6 +63,13 @@ export function paired<R>(
 ): R[] {
   return values.map((value, round) => pair(value, base[round]!));
 }
+
+/** A number as written in the tables, its minus a minus sign: −3.3 rather than -3.3. */
+export const decimal = (value: number, digits = 1) => value.toFixed(digits).replace(/^-/, "−");
+
+/** A difference with its sign: +1.2 or −0.4. */
+export const signed = (value: number, digits = 1) =>
+  (value >= 0 ? "+" : "") + decimal(value, digits);
 
 export const fileLabel = (name: string) => name.replace(/[^a-z0-9]+/gi, "-");
 

@@ -5,7 +5,7 @@
  *
  *   pnpm bench [--requests 3000] [--rounds 7] [--apple-spec <Apple's openapi.json>]
  *   pnpm bench --only overhead,download   (prints those figures; writes nothing)
- *   pnpm bench --node /path/to/node24/bin/node   (the per-call figure on that Node.js too)
+ *   pnpm bench --node /path/to/node24/bin/node   (per call and throughput on that Node.js too)
  */
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";

@@ -1,6 +1,6 @@
 import { fork } from "node:child_process";
 import { compiledWorker } from "../compiled-worker.ts";
-import { median, paired, spread } from "../context.ts";
+import { decimal, median, paired, signed, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { blocksPerRound, callsPerRound, measurePerCall } from "../per-call.ts";
 import type { PerCall } from "../per-call.ts";
@@ -67,7 +67,7 @@ function renderRuntime({ node, micros }: PerCall, first: boolean, context: Bench
     "",
   ];
   const rounds = `asc-kit's difference round by round: ${differences("asc-kit")
-    .map((value) => value.toFixed(1))
+    .map((value) => decimal(value))
     .join(
       ", ",
     )} µs; retries and the timeout cost ${signed(above("asc-kit") - above("asc-kit (no retries, no timeout)"))} µs a call.`;
@@ -91,9 +91,4 @@ function renderRuntime({ node, micros }: PerCall, first: boolean, context: Bench
     `Target: asc-kit at most openapi-fetch alone + 5 µs, on Node.js ${node}. ${rounds}`,
     "",
   ];
-}
-
-/** A difference with its sign: +1.2 or −0.4. */
-function signed(value: number): string {
-  return (value >= 0 ? "+" : "−") + Math.abs(value).toFixed(1);
 }

@@ -3,7 +3,7 @@ import { createTokenProvider } from "@asc-kit/core";
 import { clientNames, createListCall, libraries } from "../clients.ts";
 import { compiledWorker } from "../compiled-worker.ts";
 import type { ClientName, Target } from "../clients.ts";
-import { interleaved, median, mb, paired, rotated, spread } from "../context.ts";
+import { decimal, interleaved, median, mb, paired, rotated, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { startListServer } from "../server.ts";
 import type { RoundAnswer, RoundSetUp, RoundStep } from "../workers/throughput.ts";
@@ -28,16 +28,25 @@ const blocksPerRound = 12;
  */
 const processSetsPerRound = 2;
 
-interface ThroughputResult {
-  signatures: Record<string, number>;
+/** Each client's requests per second and peak RSS, round by round, on one Node.js. */
+interface ThroughputRun {
+  node: string;
   perSecond: Record<string, number[]>;
   peakRssBytes: Record<string, number[]>;
+}
+
+interface ThroughputResult {
+  signatures: Record<string, number>;
+  /** The bench's own Node.js first, then each `--node` binary's. */
+  runs: ThroughputRun[];
 }
 
 /**
  * Signatures for 1,000 concurrent requests, then loopback throughput: each client in a fresh
  * process of its own per round (so that its peak RSS is its own, and no client inherits
- * another's warm JIT), against one server in a third process.
+ * another's warm JIT), against one server in a third process. The rounds run on the bench's
+ * own Node.js, then again on each `--node` binary: the clients' processes run on it, the
+ * server stays where it is.
  */
 export const throughput: Section<ThroughputResult> = {
   name: "throughput",
@@ -52,80 +61,18 @@ export const throughput: Section<ThroughputResult> = {
       signatures[name] = await server.takeTokenCount();
       context.log(`${name}: ${signatures[name]} signature(s) for 1,000 concurrent requests`);
     }
-    const perSecond: Record<string, number[]> = {};
-    const peakRssBytes: Record<string, number[]> = {};
     const script = await compiledWorker(context.workDir, "throughput");
-    for (let round = 0; round < context.rounds * processSetsPerRound; round++) {
-      const order = rotated(throughputClients, round);
-      const workers = new Map<ClientName, RoundWorker>();
-      // Started one after another, so that no client warms up while another does.
-      for (const name of order) {
-        workers.set(
-          name,
-          await startWorker(script, {
-            name,
-            target,
-            concurrency: context.concurrency,
-            warmUpRequests: 1000,
-          }),
-        );
-      }
-      const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
-      const block = Math.ceil(context.requests / blocksPerRound);
-      for (const name of interleaved(order, blocksPerRound)) {
-        const answer = await workers.get(name)!.ask({ block });
-        seconds.set(name, seconds.get(name)! + (answer as { seconds: number }).seconds);
-      }
-      for (const name of order) {
-        (perSecond[name] ??= []).push((block * blocksPerRound) / seconds.get(name)!);
-        const answer = await workers.get(name)!.ask({ done: true });
-        (peakRssBytes[name] ??= []).push((answer as { peakRssBytes: number }).peakRssBytes);
-      }
+    const runs: ThroughputRun[] = [];
+    for (const node of [process.execPath, ...context.otherNodes]) {
+      runs.push(await roundsOn(node, script, target, context));
+      context.log(`throughput measured on Node.js ${runs.at(-1)!.node}`);
     }
     await server.close();
-    context.log("throughput measured");
-    return { signatures, perSecond, peakRssBytes };
+    return { signatures, runs };
   },
-  render({ signatures, perSecond, peakRssBytes }, context) {
-    const of = (name: string) => median(perSecond[name]!);
-    // Ratios are paired: taken within each round, where the clients' blocks interleave, then
-    // the median of the rounds. A machine that drifts between rounds moves both sides alike.
-    const ratios = (name: string, to: string) =>
-      paired(perSecond[name]!, perSecond[to]!, (value, base) => value / base);
-    const ratio = (name: string, to: string) => median(ratios(name, to));
+  render({ signatures, runs }, context) {
     return [
-      `## Throughput (${context.requests} requests × ${context.rounds * processSetsPerRound} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, its requests in ${blocksPerRound} blocks interleaved with the other clients' blocks)`,
-      "",
-      "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) |",
-      "| --- | ---: | ---: | ---: | ---: | ---: |",
-      ...throughputClients.map(
-        (name) =>
-          `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} |`,
-      ),
-      "",
-      "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike.",
-      "",
-      `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. asc-kit's ratio to openapi-fetch alone, round by round: ${ratios(
-        "asc-kit",
-        "openapi-fetch alone",
-      )
-        .map((value) => value.toFixed(2))
-        .join(", ")}.`,
-      "",
-      `The default asc-kit client gives each attempt a timeout that aborts it, and so hands the runtime's fetch a signal of its own for every request; the peers and openapi-fetch alone have no timeout. \`openapi-fetch, a timeout per call\` is openapi-fetch given what its users write for one, \`fetch(request, { signal: AbortSignal.timeout(30_000) })\`: like for like, asc-kit's ratio to it is ${ratio("asc-kit", "openapi-fetch, a timeout per call").toFixed(3)}, round by round ${ratios(
-        "asc-kit",
-        "openapi-fetch, a timeout per call",
-      )
-        .map((value) => value.toFixed(2))
-        .join(", ")}.`,
-      "",
-      `The last row is the same client given \`createNodeFetch()\` from \`@asc-kit/core/node\` as its fetch: Node.js's own HTTP client over keep-alive connections, each body read into one buffer and handed to the client already read, so that no stream is built for it. It is not the default, because it leaves out what is set up for the runtime's fetch (an undici dispatcher, a proxy set for fetch, a mock agent); its ratio to openapi-fetch alone, round by round: ${ratios(
-        "asc-kit over createNodeFetch",
-        "openapi-fetch alone",
-      )
-        .map((value) => value.toFixed(2))
-        .join(", ")}.`,
-      "",
+      ...runs.flatMap((run, index) => renderRun(run, index === 0, context)),
       "## Signatures for 1,000 concurrent requests (target: 1)",
       "",
       "| client | signatures |",
@@ -135,6 +82,92 @@ export const throughput: Section<ThroughputResult> = {
     ];
   },
 };
+
+/** Every round of every client, their processes run by the Node.js binary `node`. */
+async function roundsOn(
+  node: string,
+  script: string,
+  target: Target,
+  context: BenchContext,
+): Promise<ThroughputRun> {
+  const run: ThroughputRun = { node: "", perSecond: {}, peakRssBytes: {} };
+  for (let round = 0; round < context.rounds * processSetsPerRound; round++) {
+    const order = rotated(throughputClients, round);
+    const workers = new Map<ClientName, RoundWorker>();
+    // Started one after another, so that no client warms up while another does.
+    for (const name of order) {
+      const setUp = { name, target, concurrency: context.concurrency, warmUpRequests: 1000 };
+      const worker = await startWorker(node, script, setUp);
+      run.node = worker.node;
+      workers.set(name, worker);
+    }
+    const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
+    const block = Math.ceil(context.requests / blocksPerRound);
+    for (const name of interleaved(order, blocksPerRound)) {
+      const answer = await workers.get(name)!.ask({ block });
+      seconds.set(name, seconds.get(name)! + (answer as { seconds: number }).seconds);
+    }
+    for (const name of order) {
+      (run.perSecond[name] ??= []).push((block * blocksPerRound) / seconds.get(name)!);
+      const answer = await workers.get(name)!.ask({ done: true });
+      (run.peakRssBytes[name] ??= []).push((answer as { peakRssBytes: number }).peakRssBytes);
+    }
+  }
+  return run;
+}
+
+function renderRun(
+  { node, perSecond, peakRssBytes }: ThroughputRun,
+  first: boolean,
+  context: BenchContext,
+): string[] {
+  const of = (name: string) => median(perSecond[name]!);
+  // Ratios are paired: taken within each round, where the clients' blocks interleave, then
+  // the median of the rounds. A machine that drifts between rounds moves both sides alike.
+  const ratios = (name: string, to: string) =>
+    paired(perSecond[name]!, perSecond[to]!, (value, base) => value / base);
+  const ratio = (name: string, to: string) => median(ratios(name, to));
+  const byRound = (name: string, to: string) =>
+    ratios(name, to)
+      .map((value) => decimal(value, 2))
+      .join(", ");
+  const table = [
+    "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...throughputClients.map(
+      (name) =>
+        `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} |`,
+    ),
+    "",
+  ];
+  const target = `asc-kit's ratio to openapi-fetch alone, round by round: ${byRound("asc-kit", "openapi-fetch alone")}.`;
+  const likeForLike = `asc-kit's ratio to openapi-fetch with a timeout per call is ${ratio("asc-kit", "openapi-fetch, a timeout per call").toFixed(3)}, round by round ${byRound("asc-kit", "openapi-fetch, a timeout per call")}`;
+  const overNodeFetch = `over \`createNodeFetch\`, its ratio to openapi-fetch alone, round by round: ${byRound("asc-kit over createNodeFetch", "openapi-fetch alone")}.`;
+  if (!first) {
+    return [
+      `### The same on Node.js ${node} (the clients' processes on that Node.js, the same rounds)`,
+      "",
+      ...table,
+      target,
+      "",
+      `Like for like, ${likeForLike}; ${overNodeFetch}`,
+      "",
+    ];
+  }
+  return [
+    `## Throughput (${context.requests} requests × ${context.rounds * processSetsPerRound} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, its requests in ${blocksPerRound} blocks interleaved with the other clients' blocks; Node.js ${node})`,
+    "",
+    ...table,
+    "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike.",
+    "",
+    `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. ${target}`,
+    "",
+    `The default asc-kit client gives each attempt a timeout that aborts it, and so hands the runtime's fetch a signal of its own for every request; the peers and openapi-fetch alone have no timeout. \`openapi-fetch, a timeout per call\` is openapi-fetch given what its users write for one, \`fetch(request, { signal: AbortSignal.timeout(30_000) })\`: like for like, ${likeForLike}.`,
+    "",
+    `The last row is the same client given \`createNodeFetch()\` from \`@asc-kit/core/node\` as its fetch: Node.js's own HTTP client over keep-alive connections, each body read into one buffer and handed to the client already read, so that no stream is built for it. It is not the default, because it leaves out what is set up for the runtime's fetch (an undici dispatcher, a proxy set for fetch, a mock agent); ${overNodeFetch}`,
+    "",
+  ];
+}
 
 async function targetFor(baseUrl: string, context: BenchContext): Promise<Target> {
   const target: Target = {
@@ -149,12 +182,15 @@ async function targetFor(baseUrl: string, context: BenchContext): Promise<Target
 }
 
 interface RoundWorker {
+  /** The worker's Node.js version. */
+  node: string;
   ask(step: RoundStep): Promise<RoundAnswer>;
 }
 
-/** A client's worker for one round, warmed up and waiting for its blocks. */
-async function startWorker(script: string, setUp: RoundSetUp): Promise<RoundWorker> {
+/** A client's worker for one round on the Node.js binary `node`, warmed up and waiting. */
+async function startWorker(node: string, script: string, setUp: RoundSetUp): Promise<RoundWorker> {
   const child = fork(script, {
+    execPath: node,
     execArgv: [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -167,7 +203,7 @@ async function startWorker(script: string, setUp: RoundSetUp): Promise<RoundWork
     waiting?.resolve(answer as RoundAnswer);
   });
   child.once("exit", (code) => {
-    failed = new Error(`${setUp.name}: the worker exited (${code})`);
+    failed = new Error(`${setUp.name}: the worker on ${node} exited (${code})`);
     pending?.reject(failed);
   });
   const next = () =>
@@ -177,8 +213,9 @@ async function startWorker(script: string, setUp: RoundSetUp): Promise<RoundWork
     });
   const ready = next();
   child.send(setUp);
-  await ready;
+  const answer = (await ready) as { node: string };
   return {
+    node: answer.node,
     ask(step) {
       const answer = next();
       child.send(step);

@@ -15,7 +15,8 @@ export interface RoundSetUp {
 }
 /** What the round asks of a worker: a block of calls, or its peak RSS and the end. */
 export type RoundStep = { block: number } | { done: true };
-export type RoundAnswer = { ready: true } | { seconds: number } | { peakRssBytes: number };
+export type RoundAnswer =
+  { ready: true; node: string } | { seconds: number } | { peakRssBytes: number };
 
 async function secondsFor(call: () => Promise<void>, requests: number, concurrency: number) {
   let started = 0;
@@ -43,6 +44,6 @@ process.once("message", async (message) => {
     const answer: RoundAnswer = { seconds: await secondsFor(call, step.block, concurrency) };
     process.send!(answer);
   });
-  const ready: RoundAnswer = { ready: true };
+  const ready: RoundAnswer = { ready: true, node: process.version };
   process.send!(ready);
 });
