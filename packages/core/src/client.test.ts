@@ -240,6 +240,29 @@ describe("retries", () => {
     setTimeout(() => controller.abort(), 20);
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
   });
+
+  it("sends nothing for a signal aborted before the call, with or without a timeout", async () => {
+    for (const timeoutMs of [30_000, 0]) {
+      const sent: Request[] = [];
+      const client = createAppStoreConnectClient({
+        token: "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl",
+        baseUrl: "https://api.example.test",
+        timeoutMs,
+        // A fetch that ignores signals: only the client can keep the request from going out.
+        fetch: async (request) => {
+          sent.push(request);
+          return new Response(null, { status: 201 });
+        },
+      });
+      const reason = new Error("the caller gave up");
+      const created = client.POST("/v1/alternativeDistributionKeys", {
+        body: { data: { type: "alternativeDistributionKeys", attributes: { publicKey: "MFkw" } } },
+        signal: AbortSignal.abort(reason),
+      });
+      await expect(created).rejects.toBe(reason);
+      expect(sent).toEqual([]);
+    }
+  });
 });
 
 describe("rate limits", () => {

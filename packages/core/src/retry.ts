@@ -161,6 +161,9 @@ export function resilientFetchWith(
   async function attempt(request: Request): Promise<Response> {
     const watch = deadlines && new AttemptWatch(request, deadlines, timeoutMs);
     try {
+      // Aborted before the attempt began (an abort listener added now would never hear it):
+      // nothing is sent, and the caller gets its own reason.
+      if (request.signal.aborted) throw request.signal.reason;
       const response = await send(request, watch ? watch.init : manualRedirects);
       const length = response.headers.get("content-length");
       if (response.type === "opaqueredirect" || Number(length ?? 0) > maxResponseBytes) {
