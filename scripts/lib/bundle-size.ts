@@ -10,9 +10,11 @@ import { build } from "esbuild";
  * with its hints, the retry layer) is shown module by module in bench/RESULTS.md. Raised from
  * 17,500 for the deadlines that share one timer (0.3 kB gzipped, a timer less per attempt), and
  * from 17,750 for the attempt's signal made only when fetch reads it and a length set in place
- * (0.1 kB; on Node.js 20 they took a call's cost above openapi-fetch from some 13 µs to 6).
+ * (0.1 kB; on Node.js 20 they took a call's cost above openapi-fetch from some 13 µs to 6), and
+ * from 17,900 for the headers of a chunked response copied only when more than `get` is asked
+ * of them (0.18 kB; some 3.5 µs of CPU a request under load on Node.js 24).
  */
-export const coreBundleBudget = { gzippedBytes: 17_900 };
+export const coreBundleBudget = { gzippedBytes: 18_100 };
 
 /** The minimal consumer the budget and the bench measure. */
 export const minimalCoreConsumer = `import { createAppStoreConnectClient } from "@asc-kit/core";

@@ -7,8 +7,9 @@ import { createSandbox } from "@asc-kit/sandbox/web";
 
 /**
  * Normalizes a PEM, generates a key pair, makes an authenticated list call against the
- * sandbox on loopback, signs and verifies an install verification token, times out a late
- * answer, lets a caller cancel one, and runs the sandbox's own fetch handler in this runtime.
+ * sandbox on loopback and copies its response's headers, signs and verifies an install
+ * verification token, times out a late answer, lets a caller cancel one, and runs the
+ * sandbox's own fetch handler in this runtime.
  * Resolves to a one-line summary; rejects with what failed.
  */
 export async function smoke({ url, keyId, issuerId, privateKey }) {
@@ -23,6 +24,15 @@ export async function smoke({ url, keyId, issuerId, privateKey }) {
   });
   const listed = await listAlternativeDistributionKeys(client);
   if (listed.error) throw listed.error;
+  // The sandbox's answers are chunked: their headers, given the length read, copy whole.
+  const { headers } = (await client.GET("/v1/alternativeDistributionKeys")).response;
+  const own = JSON.stringify([...headers]);
+  for (const copy of [new Headers(headers), new Response(null, { headers }).headers]) {
+    if (JSON.stringify([...copy]) !== own) throw new Error(`headers copied: ${[...copy]}`);
+  }
+  if (!own.includes("content-length") || !own.includes("content-type")) {
+    throw new Error(`headers: ${own}`);
+  }
   const token = await createInstallTokenSigner({
     privateKey: pair.privateKeyPem,
     keyId: "SMOKE",

@@ -2,6 +2,7 @@ import { AppStoreConnectError, parseRateLimit, parseRetryAfter } from "@asc-kit/
 import type { RateLimit } from "@asc-kit/errors";
 import { createDeadlines } from "./deadlines.js";
 import type { Deadline, Deadlines } from "./deadlines.js";
+import { withReadLength } from "./length-headers.js";
 
 /** How requests are retried. Every field has a default. */
 export interface RetryOptions {
@@ -350,7 +351,7 @@ interface ReadState {
   bytes: Uint8Array<ArrayBuffer>;
   used: boolean;
   request: Request;
-  /** What `headers` answers: the response's own, or a copy with the length read. */
+  /** What `headers` answers: the response's own, or those with the length read. */
   headers: Headers;
   /** What `url` answers, worked out when first asked: a call's own path never asks. */
   url: string | undefined;
@@ -461,30 +462,13 @@ export function alreadyRead(
   // JSON) and reads none when the length is "0": a body read without one (chunked) is given
   // the length read, so that json() reads it and reports bad JSON as INVALID_RESPONSE. A length
   // already there is left as the server sent it (that of a compressed body differs from the
-  // bytes read). fetch's own headers are immutable, so the length goes on a copy of them; a
-  // response made with `new Response` (no url: a custom fetch, a mock, the Node.js transport)
-  // takes it in place. Trying a set on every response would cost a thrown error per call.
-  let headers = response.headers;
-  if (bytes.byteLength > 0 && (declared === null || declared === "0")) {
-    headers = withLength(response, bytes.byteLength);
-  }
+  // bytes read).
+  const headers =
+    bytes.byteLength > 0 && (declared === null || declared === "0")
+      ? withReadLength(response.headers, bytes.byteLength)
+      : response.headers;
   (response as ReadResponse)[readState] = { bytes, used: false, request, headers, url: undefined };
   return Object.setPrototypeOf(response, AlreadyRead.prototype) as Response;
-}
-
-/** The response's headers with `Content-Length: length`: its own where they can change. */
-function withLength(response: Response, length: number): Headers {
-  if (response.type === "default" && response.url === "") {
-    try {
-      response.headers.set("content-length", String(length));
-      return response.headers;
-    } catch {
-      // Immutable after all (a runtime's own rule): copied below.
-    }
-  }
-  const headers = new Headers(response.headers);
-  headers.set("content-length", String(length));
-  return headers;
 }
 
 const noBytes = new Uint8Array(0);
