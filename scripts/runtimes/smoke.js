@@ -33,6 +33,11 @@ export async function smoke({ url, keyId, issuerId, privateKey }) {
   if (!own.includes("content-length") || !own.includes("content-type")) {
     throw new Error(`headers: ${own}`);
   }
+  // Bun's Headers count their entries, with a getter that must see the copy too.
+  const counted = (await client.GET("/v1/alternativeDistributionKeys")).response.headers;
+  if ("count" in counted && counted.count !== [...headers].length) {
+    throw new Error(`headers counted: ${counted.count}`);
+  }
   const token = await createInstallTokenSigner({
     privateKey: pair.privateKeyPem,
     keyId: "SMOKE",

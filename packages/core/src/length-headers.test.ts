@@ -72,6 +72,15 @@ describe("withReadLength", () => {
     expect(inspect(each())).toContain("user-hour-lim:3500");
   });
 
+  it("answers the runtime's own getters from the copy (Node.js 20's sorted list, Bun's count)", () => {
+    for (const key of Reflect.ownKeys(Headers.prototype)) {
+      const getter = Object.getOwnPropertyDescriptor(Headers.prototype, key)?.get;
+      if (!getter) continue;
+      const copy = new Headers(listed as [string, string][]);
+      expect(Reflect.get(withReadLength(fetched(served()), 42), key)).toEqual(getter.call(copy));
+    }
+  });
+
   it("is a mutable copy: changes stay in it, the response's own headers are untouched", () => {
     const source = fetched(served());
     const headers = withReadLength(source, 42);

@@ -35,18 +35,20 @@ class LengthHeaders extends Headers {
   }
 
   static {
-    // Every other method the runtime's Headers has (iterators, forEach, set, an inspect hook…)
-    // works on the copy: filled first.
+    // Everything else the runtime's Headers has (iterators, forEach, set, an inspect hook, Bun's
+    // count…) works on the copy: filled first.
+    const onCopy = (native: (...args: unknown[]) => unknown) =>
+      function (this: LengthHeaders, ...args: unknown[]) {
+        return native.apply(this.#filled(), args);
+      };
     for (const key of Reflect.ownKeys(Headers.prototype)) {
-      const native: unknown = Object.getOwnPropertyDescriptor(Headers.prototype, key)?.value;
-      if (typeof native !== "function" || key === "constructor" || key === "get") continue;
-      Object.defineProperty(this.prototype, key, {
-        value(this: LengthHeaders, ...args: unknown[]) {
-          return native.apply(this.#filled(), args);
-        },
-        writable: true,
-        configurable: true,
-      });
+      if (key === "constructor" || key === "get") continue;
+      const { value, get } = Object.getOwnPropertyDescriptor(Headers.prototype, key)!;
+      if (typeof value === "function") {
+        Object.defineProperty(this.prototype, key, { value: onCopy(value), writable: true });
+      } else if (get) {
+        Object.defineProperty(this.prototype, key, { get: onCopy(get) });
+      }
     }
   }
 }
