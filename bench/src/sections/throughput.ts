@@ -18,6 +18,18 @@ const throughputClients: readonly ClientName[] = [
   "asc-kit over createNodeFetch",
 ];
 
+/**
+ * The clients of the steady-state rounds: what the throughput target compares. Their processes
+ * make this many requests before their blocks are timed, and this many in the blocks.
+ */
+const steadyClients: readonly ClientName[] = [
+  "openapi-fetch alone",
+  "openapi-fetch, a timeout per call",
+  ...libraries,
+];
+const steadyWarmUpRequests = 8000;
+const steadyRequests = 6000;
+
 /** Blocks each client's requests of a round are cut into, interleaved with the others'. */
 const blocksPerRound = 12;
 
@@ -29,10 +41,24 @@ const blocksPerRound = 12;
 const processSetsPerRound = 2;
 
 /** Each client's requests per second and peak RSS, round by round, on one Node.js. */
-interface ThroughputRun {
+interface Rounds {
   node: string;
   perSecond: Record<string, number[]>;
   peakRssBytes: Record<string, number[]>;
+}
+
+interface ThroughputRun extends Rounds {
+  /** Requests per second of the steady-state rounds, round by round. */
+  steadyPerSecond: Record<string, number[]>;
+}
+
+/** What a set of rounds runs: which clients, how many rounds, how many requests. */
+interface RoundPlan {
+  clients: readonly ClientName[];
+  rounds: number;
+  warmUpRequests: number;
+  requests: number;
+  concurrency: number;
 }
 
 interface ThroughputResult {
@@ -63,9 +89,24 @@ export const throughput: Section<ThroughputResult> = {
     }
     const script = await compiledWorker(context.workDir, "throughput");
     const runs: ThroughputRun[] = [];
+    const { rounds, requests, concurrency } = context;
     for (const node of [process.execPath, ...context.otherNodes]) {
-      runs.push(await roundsOn(node, script, target, context));
-      context.log(`throughput measured on Node.js ${runs.at(-1)!.node}`);
+      const early = await roundsOn(node, script, target, {
+        clients: throughputClients,
+        rounds: rounds * processSetsPerRound,
+        warmUpRequests: 1000,
+        requests,
+        concurrency,
+      });
+      const steady = await roundsOn(node, script, target, {
+        clients: steadyClients,
+        rounds,
+        warmUpRequests: steadyWarmUpRequests,
+        requests: steadyRequests,
+        concurrency,
+      });
+      runs.push({ ...early, steadyPerSecond: steady.perSecond });
+      context.log(`throughput measured on Node.js ${early.node}`);
     }
     await server.close();
     return { signatures, runs };
@@ -83,26 +124,26 @@ export const throughput: Section<ThroughputResult> = {
   },
 };
 
-/** Every round of every client, their processes run by the Node.js binary `node`. */
+/** The rounds of `plan`, the clients' processes run by the Node.js binary `node`. */
 async function roundsOn(
   node: string,
   script: string,
   target: Target,
-  context: BenchContext,
-): Promise<ThroughputRun> {
-  const run: ThroughputRun = { node: "", perSecond: {}, peakRssBytes: {} };
-  for (let round = 0; round < context.rounds * processSetsPerRound; round++) {
-    const order = rotated(throughputClients, round);
+  { clients, rounds, warmUpRequests, requests, concurrency }: RoundPlan,
+): Promise<Rounds> {
+  const run: Rounds = { node: "", perSecond: {}, peakRssBytes: {} };
+  for (let round = 0; round < rounds; round++) {
+    const order = rotated(clients, round);
     const workers = new Map<ClientName, RoundWorker>();
     // Started one after another, so that no client warms up while another does.
     for (const name of order) {
-      const setUp = { name, target, concurrency: context.concurrency, warmUpRequests: 1000 };
+      const setUp = { name, target, concurrency, warmUpRequests };
       const worker = await startWorker(node, script, setUp);
       run.node = worker.node;
       workers.set(name, worker);
     }
     const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
-    const block = Math.ceil(context.requests / blocksPerRound);
+    const block = Math.ceil(requests / blocksPerRound);
     for (const name of interleaved(order, blocksPerRound)) {
       const answer = await workers.get(name)!.ask({ block });
       seconds.set(name, seconds.get(name)! + (answer as { seconds: number }).seconds);
@@ -117,20 +158,12 @@ async function roundsOn(
 }
 
 function renderRun(
-  { node, perSecond, peakRssBytes }: ThroughputRun,
+  { node, perSecond, peakRssBytes, steadyPerSecond }: ThroughputRun,
   first: boolean,
   context: BenchContext,
 ): string[] {
   const of = (name: string) => median(perSecond[name]!);
-  // Ratios are paired: taken within each round, where the clients' blocks interleave, then
-  // the median of the rounds. A machine that drifts between rounds moves both sides alike.
-  const ratios = (name: string, to: string) =>
-    paired(perSecond[name]!, perSecond[to]!, (value, base) => value / base);
-  const ratio = (name: string, to: string) => median(ratios(name, to));
-  const byRound = (name: string, to: string) =>
-    ratios(name, to)
-      .map((value) => decimal(value, 2))
-      .join(", ");
+  const { ratio, byRound } = ratiosOf(perSecond);
   const table = [
     "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -143,6 +176,7 @@ function renderRun(
   const target = `asc-kit's ratio to openapi-fetch alone, round by round: ${byRound("asc-kit", "openapi-fetch alone")}.`;
   const likeForLike = `asc-kit's ratio to openapi-fetch with a timeout per call is ${ratio("asc-kit", "openapi-fetch, a timeout per call").toFixed(3)}, round by round ${byRound("asc-kit", "openapi-fetch, a timeout per call")}`;
   const overNodeFetch = `over \`createNodeFetch\`, its ratio to openapi-fetch alone, round by round: ${byRound("asc-kit over createNodeFetch", "openapi-fetch alone")}.`;
+  const steady = renderSteady(steadyPerSecond, context);
   if (!first) {
     return [
       `### The same on Node.js ${node} (the clients' processes on that Node.js, the same rounds)`,
@@ -152,6 +186,7 @@ function renderRun(
       "",
       `Like for like, ${likeForLike}; ${overNodeFetch}`,
       "",
+      ...steady,
     ];
   }
   return [
@@ -166,7 +201,47 @@ function renderRun(
     "",
     `The last row is the same client given \`createNodeFetch()\` from \`@asc-kit/core/node\` as its fetch: Node.js's own HTTP client over keep-alive connections, each body read into one buffer and handed to the client already read, so that no stream is built for it. It is not the default, because it leaves out what is set up for the runtime's fetch (an undici dispatcher, a proxy set for fetch, a mock agent); ${overNodeFetch}`,
     "",
+    ...steady,
   ];
+}
+
+/**
+ * The steady-state rounds: the rounds above time requests 1,001 to 4,000 of a fresh process,
+ * while the JIT is still at work on every client's code; these time a process that has made
+ * many more, as a long-running service's is.
+ */
+function renderSteady(perSecond: Record<string, number[]>, context: BenchContext): string[] {
+  const { ratio, byRound } = ratiosOf(perSecond);
+  return [
+    `At steady state (each client in a fresh process per round that first makes ${steadyWarmUpRequests} requests, then ${steadyRequests} timed in ${blocksPerRound} interleaved blocks; ${context.rounds} rounds, concurrency ${context.concurrency}):`,
+    "",
+    "| client | requests/s (median) | spread of rounds | of openapi-fetch alone | of openapi-fetch with a timeout per call |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...steadyClients.map(
+      (name) =>
+        `| ${name} | ${Math.round(median(perSecond[name]!))} | ${spread(perSecond[name]!)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${ratio(name, "openapi-fetch, a timeout per call").toFixed(3)} |`,
+    ),
+    "",
+    `asc-kit's ratio to openapi-fetch alone, round by round: ${byRound("asc-kit", "openapi-fetch alone")}; to openapi-fetch with a timeout per call: ${byRound("asc-kit", "openapi-fetch, a timeout per call")}.`,
+    "",
+  ];
+}
+
+/**
+ * One client's rate against another's. Ratios are paired: taken within each round, where the
+ * clients' blocks interleave, then the median of the rounds. A machine that drifts between
+ * rounds moves both sides alike.
+ */
+function ratiosOf(perSecond: Record<string, number[]>) {
+  const ratios = (name: string, to: string) =>
+    paired(perSecond[name]!, perSecond[to]!, (value, base) => value / base);
+  return {
+    ratio: (name: string, to: string) => median(ratios(name, to)),
+    byRound: (name: string, to: string) =>
+      ratios(name, to)
+        .map((value) => decimal(value, 2))
+        .join(", "),
+  };
 }
 
 async function targetFor(baseUrl: string, context: BenchContext): Promise<Target> {
