@@ -12,9 +12,10 @@ import { build } from "esbuild";
  * from 17,750 for the attempt's signal made only when fetch reads it and a length set in place
  * (0.1 kB; on Node.js 20 they took a call's cost above openapi-fetch from some 13 µs to 6), and
  * from 17,900 for the headers of a chunked response copied only when more than `get` is asked
- * of them (0.2 kB; some 3.5 µs of CPU a request under load on Node.js 24).
+ * of them (0.25 kB with the check for runtimes that copy headers otherwise; some 3.5 µs of CPU
+ * a request under load on Node.js 24).
  */
-export const coreBundleBudget = { gzippedBytes: 18_100 };
+export const coreBundleBudget = { gzippedBytes: 18_150 };
 
 /** The minimal consumer the budget and the bench measure. */
 export const minimalCoreConsumer = `import { createAppStoreConnectClient } from "@asc-kit/core";
