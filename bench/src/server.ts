@@ -2,6 +2,7 @@ import { fork } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { pinnedFork } from "./affinity.ts";
 
 export const listPage = JSON.stringify({
   data: [
@@ -22,11 +23,13 @@ type Message = { listening: string } | { tokens: number };
 /**
  * Starts, in a process of its own (so that it does not share the event loop with the clients
  * being measured), a loopback server that answers every request like the list endpoint and
- * counts the distinct Authorization headers it saw: the signatures a client made.
+ * counts the distinct Authorization headers it saw: the signatures a client made. Given
+ * `cpus`, it runs on those CPUs alone.
  */
-export async function startListServer() {
+export async function startListServer(cpus?: string) {
+  const execArgv = ["--import", "tsx"];
   const child = fork(fileURLToPath(import.meta.url), ["--serve"], {
-    execArgv: ["--import", "tsx"],
+    ...(cpus ? pinnedFork(cpus, process.execPath, execArgv) : { execArgv }),
     stdio: "inherit",
   });
   const next = () =>

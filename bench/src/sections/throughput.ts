@@ -1,5 +1,7 @@
 import { fork } from "node:child_process";
 import { createTokenProvider } from "@asc-kit/core";
+import { pinnedFork, splitCpus } from "../affinity.ts";
+import type { CpuSplit } from "../affinity.ts";
 import { clientNames, createListCall, libraries } from "../clients.ts";
 import { compiledWorker } from "../compiled-worker.ts";
 import type { ClientName, Target } from "../clients.ts";
@@ -63,6 +65,8 @@ interface RoundPlan {
 
 interface ThroughputResult {
   signatures: Record<string, number>;
+  /** The CPUs of the server and of the clients, when they were pinned. */
+  cpus: CpuSplit | undefined;
   /** The bench's own Node.js first, then each `--node` binary's. */
   runs: ThroughputRun[];
 }
@@ -70,14 +74,20 @@ interface ThroughputResult {
 /**
  * Signatures for 1,000 concurrent requests, then loopback throughput: each client in a fresh
  * process of its own per round (so that its peak RSS is its own, and no client inherits
- * another's warm JIT), against one server in a third process. The rounds run on the bench's
- * own Node.js, then again on each `--node` binary: the clients' processes run on it, the
- * server stays where it is.
+ * another's warm JIT), against one server in a third process, on CPUs other than the clients'
+ * where they can be pinned. The rounds run on the bench's own Node.js, then again on each
+ * `--node` binary: the clients' processes run on it, the server stays where it is.
  */
 export const throughput: Section<ThroughputResult> = {
   name: "throughput",
   async measure(context) {
-    const server = await startListServer();
+    const cpus = splitCpus();
+    context.log(
+      cpus
+        ? `throughput: the server on CPU ${cpus.server}, the clients on CPU ${cpus.clients}`
+        : "throughput: no taskset or a single CPU, so processes run unpinned",
+    );
+    const server = await startListServer(cpus?.server);
     const target = await targetFor(server.url, context);
     const signatures: Record<string, number> = {};
     for (const name of libraries) {
@@ -91,14 +101,14 @@ export const throughput: Section<ThroughputResult> = {
     const runs: ThroughputRun[] = [];
     const { rounds, requests, concurrency } = context;
     for (const node of [process.execPath, ...context.otherNodes]) {
-      const early = await roundsOn(node, script, target, {
+      const early = await roundsOn(node, script, target, cpus?.clients, {
         clients: throughputClients,
         rounds: rounds * processSetsPerRound,
         warmUpRequests: 1000,
         requests,
         concurrency,
       });
-      const steady = await roundsOn(node, script, target, {
+      const steady = await roundsOn(node, script, target, cpus?.clients, {
         clients: steadyClients,
         rounds,
         warmUpRequests: steadyWarmUpRequests,
@@ -109,11 +119,11 @@ export const throughput: Section<ThroughputResult> = {
       context.log(`throughput measured on Node.js ${early.node}`);
     }
     await server.close();
-    return { signatures, runs };
+    return { signatures, cpus, runs };
   },
-  render({ signatures, runs }, context) {
+  render({ signatures, cpus, runs }, context) {
     return [
-      ...runs.flatMap((run, index) => renderRun(run, index === 0, context)),
+      ...runs.flatMap((run, index) => renderRun(run, index === 0, cpus, context)),
       "## Signatures for 1,000 concurrent requests (target: 1)",
       "",
       "| client | signatures |",
@@ -124,11 +134,15 @@ export const throughput: Section<ThroughputResult> = {
   },
 };
 
-/** The rounds of `plan`, the clients' processes run by the Node.js binary `node`. */
+/**
+ * The rounds of `plan`, the clients' processes run by the Node.js binary `node` on the CPUs
+ * `cpus` (where the system puts them when `undefined`).
+ */
 async function roundsOn(
   node: string,
   script: string,
   target: Target,
+  cpus: string | undefined,
   { clients, rounds, warmUpRequests, requests, concurrency }: RoundPlan,
 ): Promise<Rounds> {
   const run: Rounds = { node: "", perSecond: {}, peakRssBytes: {} };
@@ -138,7 +152,7 @@ async function roundsOn(
     // Started one after another, so that no client warms up while another does.
     for (const name of order) {
       const setUp = { name, target, concurrency, warmUpRequests };
-      const worker = await startWorker(node, script, setUp);
+      const worker = await startWorker(node, script, cpus, setUp);
       run.node = worker.node;
       workers.set(name, worker);
     }
@@ -160,6 +174,7 @@ async function roundsOn(
 function renderRun(
   { node, perSecond, peakRssBytes, steadyPerSecond }: ThroughputRun,
   first: boolean,
+  cpus: CpuSplit | undefined,
   context: BenchContext,
 ): string[] {
   const of = (name: string) => median(perSecond[name]!);
@@ -193,6 +208,8 @@ function renderRun(
     `## Throughput (${context.requests} requests × ${context.rounds * processSetsPerRound} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, its requests in ${blocksPerRound} blocks interleaved with the other clients' blocks; Node.js ${node})`,
     "",
     ...table,
+    placement(cpus),
+    "",
     "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike.",
     "",
     `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. ${target}`,
@@ -203,6 +220,14 @@ function renderRun(
     "",
     ...steady,
   ];
+}
+
+/** Where the processes ran, and why. */
+function placement(cpus: CpuSplit | undefined): string {
+  if (!cpus) {
+    return "The processes ran where the system put them (no `taskset`, or a single CPU): a client's garbage-collector threads then compete with the server, and rounds spread by 20% or more.";
+  }
+  return `The server's process ran on CPU ${cpus.server} alone, every client's on CPU ${cpus.clients} (Linux's \`taskset\`, threads included). Unpinned, a client's garbage-collector threads took the server's CPU at moments of their own, and the same client's rate moved by up to 20% from one process to the next; pinned, each client pays for all of its own work, collector included, on CPUs of its own, and the ratios say what each costs a request.`;
 }
 
 /**
@@ -262,11 +287,18 @@ interface RoundWorker {
   ask(step: RoundStep): Promise<RoundAnswer>;
 }
 
-/** A client's worker for one round on the Node.js binary `node`, warmed up and waiting. */
-async function startWorker(node: string, script: string, setUp: RoundSetUp): Promise<RoundWorker> {
+/**
+ * A client's worker for one round on the Node.js binary `node` (on the CPUs `cpus`, if given),
+ * warmed up and waiting.
+ */
+async function startWorker(
+  node: string,
+  script: string,
+  cpus: string | undefined,
+  setUp: RoundSetUp,
+): Promise<RoundWorker> {
   const child = fork(script, {
-    execPath: node,
-    execArgv: [],
+    ...(cpus ? pinnedFork(cpus, node, []) : { execPath: node, execArgv: [] }),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   let failed: Error | undefined;
