@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createTokenProvider } from "@asc-kit/core";
 import { pinnedFork, splitCpus } from "../affinity.ts";
 import type { CpuSplit } from "../affinity.ts";
@@ -227,7 +228,7 @@ function placement(cpus: CpuSplit | undefined): string {
   if (!cpus) {
     return "The processes ran where the system put them (no `taskset`, or a single CPU): a client's garbage-collector threads then compete with the server, and rounds spread by 20% or more.";
   }
-  return `The server's process ran on CPU ${cpus.server} alone, every client's on CPU ${cpus.clients} (Linux's \`taskset\`, threads included). Unpinned, a client's garbage-collector threads took the server's CPU at moments of their own, and the same client's rate moved by up to 20% from one process to the next; pinned, each client pays for all of its own work, collector included, on CPUs of its own, and the ratios say what each costs a request.`;
+  return `The server's process ran on CPU ${cpus.server} alone, every client's on CPU ${cpus.clients} (Linux's \`taskset\`, threads included). Unpinned, a client's garbage-collector threads took the server's CPU at moments of their own, and the same client's rate moved by up to 20% from one process to the next; pinned, each client pays for all of its own work, collector included, on CPUs of its own, and the ratios say what each costs a request. A client's process is stopped while the others' blocks run, so that its JIT and collector threads finish their work in its own blocks, not in another client's on the same CPU.`;
 }
 
 /**
@@ -289,7 +290,7 @@ interface RoundWorker {
 
 /**
  * A client's worker for one round on the Node.js binary `node` (on the CPUs `cpus`, if given),
- * warmed up and waiting.
+ * warmed up and stopped until asked.
  */
 async function startWorker(
   node: string,
@@ -321,14 +322,31 @@ async function startWorker(
   const ready = next();
   child.send(setUp);
   const answer = (await ready) as { node: string };
+  // A stopped worker cannot end with the bench: ended for it if the bench ends first.
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  child.once("exit", () => process.off("exit", kill));
+  hold(child);
   return {
     node: answer.node,
-    ask(step) {
+    async ask(step) {
+      release(child);
       const answer = next();
       child.send(step);
-      return answer;
+      const reply = await answer;
+      if (!("done" in step)) hold(child);
+      return reply;
     },
   };
 }
+
+/**
+ * A worker is stopped between its steps (where the system can stop a process): an idle
+ * client's JIT and collector threads finish their work on its own time, not on the CPU of the
+ * client being timed, which they share when the clients are pinned.
+ */
+const stoppable = process.platform !== "win32";
+const hold = (child: ChildProcess) => stoppable && child.kill("SIGSTOP");
+const release = (child: ChildProcess) => stoppable && child.kill("SIGCONT");
 
 export type { ClientName };
