@@ -6,8 +6,8 @@ export interface CpuSplit {
   clients: string;
 }
 
-/** What `fork` is given to run a process on `cpus` (through Linux's `taskset`). */
-export interface PinnedFork {
+/** What `fork` is given to run a Node.js binary with its flags, on chosen CPUs or not. */
+export interface ForkOn {
   execPath: string;
   execArgv: string[];
 }
@@ -16,8 +16,8 @@ export interface PinnedFork {
  * The CPUs this process may use, split: the last for the server, the others for the clients.
  * Unpinned on a 2-CPU machine, a client's garbage-collector threads took the server's CPU at
  * moments of their own, and the same client's rate moved by up to 20% from one process to the
- * next; pinned, by about 5%. `undefined` where there is no `taskset` (not Linux) or a single
- * CPU: the processes then run wherever the system puts them.
+ * next; pinned, by about 5% (one client process at a time). `undefined` where there is no
+ * `taskset` (not Linux) or a single CPU: the processes then run wherever the system puts them.
  */
 export function splitCpus(): CpuSplit | undefined {
   const answer = spawnSync("taskset", ["-c", "-p", String(process.pid)], { encoding: "utf8" });
@@ -29,9 +29,11 @@ export function splitCpus(): CpuSplit | undefined {
 
 /**
  * `fork`'s `execPath` and `execArgv` that run `node` with `execArgv` on `cpus` and nowhere else
- * (threads included); `taskset` starts Node.js in its own place, so the IPC channel is kept.
+ * (threads included), or wherever the system puts it when `cpus` is `undefined`. `taskset`
+ * starts Node.js in its own place, so the IPC channel is kept.
  */
-export function pinnedFork(cpus: string, node: string, execArgv: string[]): PinnedFork {
+export function forkOn(cpus: string | undefined, node: string, execArgv: string[]): ForkOn {
+  if (!cpus) return { execPath: node, execArgv };
   return { execPath: "taskset", execArgv: ["-c", cpus, node, ...execArgv] };
 }
 
@@ -45,7 +47,7 @@ function cpuList(list: string): number[] {
     const [first, last = first] = range
       .split("-")
       .map((part) => (/^\d+$/.test(part) ? Number(part) : NaN));
-    if (!Number.isInteger(first) || !Number.isInteger(last) || last! - first! > maxCpus) return [];
+    if (!Number.isInteger(first) || !Number.isInteger(last)) return [];
     for (let cpu = first!; cpu <= last! && cpus.length <= maxCpus; cpu++) cpus.push(cpu);
   }
   return cpus;

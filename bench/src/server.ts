@@ -2,7 +2,7 @@ import { fork } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { pinnedFork } from "./affinity.ts";
+import { forkOn } from "./affinity.ts";
 
 export const listPage = JSON.stringify({
   data: [
@@ -27,9 +27,8 @@ type Message = { listening: string } | { tokens: number };
  * `cpus`, it runs on those CPUs alone.
  */
 export async function startListServer(cpus?: string) {
-  const execArgv = ["--import", "tsx"];
   const child = fork(fileURLToPath(import.meta.url), ["--serve"], {
-    ...(cpus ? pinnedFork(cpus, process.execPath, execArgv) : { execArgv }),
+    ...forkOn(cpus, process.execPath, ["--import", "tsx"]),
     stdio: "inherit",
   });
   const next = () =>

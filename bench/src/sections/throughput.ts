@@ -1,7 +1,7 @@
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createTokenProvider } from "@asc-kit/core";
-import { pinnedFork, splitCpus } from "../affinity.ts";
+import { forkOn, splitCpus } from "../affinity.ts";
 import type { CpuSplit } from "../affinity.ts";
 import { clientNames, createListCall, libraries } from "../clients.ts";
 import { compiledWorker } from "../compiled-worker.ts";
@@ -299,7 +299,7 @@ async function startWorker(
   setUp: RoundSetUp,
 ): Promise<RoundWorker> {
   const child = fork(script, {
-    ...(cpus ? pinnedFork(cpus, node, []) : { execPath: node, execArgv: [] }),
+    ...forkOn(cpus, node, []),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   let failed: Error | undefined;
