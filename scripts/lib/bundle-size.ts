@@ -13,9 +13,11 @@ import { build } from "esbuild";
  * (0.1 kB; on Node.js 20 they took a call's cost above openapi-fetch from some 13 µs to 6), and
  * from 17,900 for the headers of a chunked response copied only when more than `get` is asked
  * of them (0.25 kB with the check for runtimes that copy headers otherwise; some 3.5 µs of CPU
- * a request under load on Node.js 24).
+ * a request under load on Node.js 24), and from 18,150 for a response that keeps the method and
+ * url of its call rather than the request (under 20 bytes; on Node.js 24 under load, the request
+ * held from each response made the young generation grow sooner, some 20 µs a request).
  */
-export const coreBundleBudget = { gzippedBytes: 18_150 };
+export const coreBundleBudget = { gzippedBytes: 18_175 };
 
 /** The minimal consumer the budget and the bench measure. */
 export const minimalCoreConsumer = `import { createAppStoreConnectClient } from "@asc-kit/core";

@@ -20,15 +20,19 @@ export function authenticatedFetch(
   tokens: TokenProvider,
   send: RequestFetch = (request, init) => globalThis.fetch(request, init),
 ): RequestFetch {
-  // A token is reused for many requests: check each one once.
+  // A token is reused for many requests: check each one once, and build its header once (the
+  // header set validates it character by character, which flattens a freshly joined string).
   let checked: string | undefined;
+  let authorization = "";
   return async (request, init) => {
-    const given = await tokens.getToken();
-    const token = given === checked ? given : checkToken(given, "The token provider's token");
-    checked = token;
+    const token = await tokens.getToken();
+    if (token !== checked) {
+      authorization = `Bearer ${checkToken(token, "The token provider's token")}`;
+      checked = token;
+    }
     // A body can be sent once: keep a copy for the retry. A request without one is reusable.
     const copy = tokens.canRefresh && request.body ? request.clone() : request;
-    request.headers.set("Authorization", `Bearer ${token}`);
+    request.headers.set("Authorization", authorization);
     const response = await send(request, init);
     if (response.status !== 401 || !tokens.canRefresh) return response;
     tokens.invalidate(token);

@@ -1,6 +1,6 @@
 import type { AppStoreConnectError } from "@asc-kit/errors";
 import { settleAs } from "./result.js";
-import { requestAnswered } from "./retry.js";
+import { callAnswered } from "./retry.js";
 import type { Result } from "./result.js";
 
 /** What any openapi-fetch call resolves to. */
@@ -29,7 +29,7 @@ export function toResult<T>(call: Promise<FetchResult<T>>): Promise<Result<T>> {
   let response: Response | undefined;
   return settleAs(
     () => {
-      const request = response && requestAnswered(response);
+      const request = response && callAnswered(response);
       return { method: request?.method, path: response?.url || request?.url || "" };
     },
     async () => {

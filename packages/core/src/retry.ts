@@ -347,10 +347,17 @@ const utf8 = new TextDecoder();
 const readState = Symbol("asc-kit.readState");
 /** The url a response gives of itself, read only when asked: each read serializes it. */
 const responseUrl = Object.getOwnPropertyDescriptor(Response.prototype, "url")!.get!;
+/**
+ * The call a response answered, for messages that name it. Its method and url rather than the
+ * request: a response can outlive its call (undici keeps each fetch's objects through a weak
+ * reference that young-generation collections treat as strong), and a request held from it
+ * kept its headers and signal alive with it.
+ */
+export type Call = Pick<Request, "method" | "url">;
 interface ReadState {
   bytes: Uint8Array<ArrayBuffer>;
   used: boolean;
-  request: Request;
+  call: Call;
   /** What `headers` answers: the response's own, or those with the length read. */
   headers: Headers;
   /** What `url` answers, worked out when first asked: a call's own path never asks. */
@@ -386,14 +393,14 @@ class AlreadyRead extends Response {
     return parseJson(take(this), this);
   }
   override clone(this: ReadResponse): Response {
-    const { bytes, used, request } = this[readState];
+    const { bytes, used, call } = this[readState];
     if (used) throw new TypeError("Response.clone: Body has already been consumed.");
     const copy = new Response(nullBodyStatuses.has(this.status) ? null : bytes.slice(), {
       status: this.status,
       statusText: this.statusText,
       headers: this.headers,
     });
-    return alreadyRead(copy, bytes, request);
+    return alreadyRead(copy, bytes, call);
   }
 }
 Object.defineProperties(AlreadyRead.prototype, {
@@ -422,29 +429,30 @@ Object.defineProperties(AlreadyRead.prototype, {
     get(this: ReadResponse) {
       const state = this[readState];
       // A fetch of one's own (a mock, a handler) may leave url empty: it answered this request.
-      return (state.url ??= responseUrl.call(this) || state.request.url);
+      return (state.url ??= responseUrl.call(this) || state.call.url);
     },
   },
 });
 
-/** The request a response with no body read (to a HEAD) answered. */
+/** The call a response with no body read (to a HEAD) answered. */
 const answered = Symbol("asc-kit.answered");
-type Answered = Response & { [answered]?: Request };
+type Answered = Response & { [answered]?: Call };
 
-/** `response` to a HEAD, which has no body to read: it records the request it answered. */
+/** `response` to a HEAD, which has no body to read: it records the call it answered. */
 function answering(response: Response, request: Request): Response {
-  (response as Answered)[answered] = request;
+  (response as Answered)[answered] = callOf(request);
   return response;
 }
 
+/** A request's method and url, and nothing else of it. */
+const callOf = ({ method, url }: Call): Call => ({ method, url });
+
 /**
- * The request a response from this fetch answered, or `undefined` for another response (one a
+ * The call a response from this fetch answered, or `undefined` for another response (one a
  * middleware made, say): for messages that name the call.
  */
-export function requestAnswered(response: Response): Request | undefined {
-  return (
-    (response as Partial<ReadResponse>)[readState]?.request ?? (response as Answered)[answered]
-  );
+export function callAnswered(response: Response): Call | undefined {
+  return (response as Partial<ReadResponse>)[readState]?.call ?? (response as Answered)[answered];
 }
 
 /**
@@ -455,7 +463,7 @@ export function requestAnswered(response: Response): Request | undefined {
 export function alreadyRead(
   response: Response,
   bytes: Uint8Array<ArrayBuffer>,
-  request: Request,
+  call: Call,
   declared: string | null = response.headers.get("content-length"),
 ): Response {
   // openapi-fetch parses a body without a length by itself (a SyntaxError for one that is not
@@ -467,7 +475,13 @@ export function alreadyRead(
     bytes.byteLength > 0 && (declared === null || declared === "0")
       ? withReadLength(response.headers, bytes.byteLength)
       : response.headers;
-  (response as ReadResponse)[readState] = { bytes, used: false, request, headers, url: undefined };
+  (response as ReadResponse)[readState] = {
+    bytes,
+    used: false,
+    call: callOf(call),
+    headers,
+    url: undefined,
+  };
   return Object.setPrototypeOf(response, AlreadyRead.prototype) as Response;
 }
 
@@ -509,7 +523,7 @@ function parseJson(bytes: Uint8Array, response: ReadResponse): unknown {
     // Read only here: a getter's cost on every call, for what only a failure reports.
     const status = response.status;
     throw invalidResponse(
-      response[readState].request,
+      callAnswered(response)!,
       status,
       `The ${status} response is not valid JSON (${bytes.byteLength} bytes); it may have been cut short or come from a proxy.`,
     );
@@ -561,7 +575,7 @@ export function tooLarge(request: Request, status: number, limit: number): AppSt
 
 /** A response arrived but cannot be used: code `INVALID_RESPONSE`, kind `invalid-response`. */
 export function invalidResponse(
-  request: Request,
+  request: Call,
   status: number,
   detail: string,
 ): AppStoreConnectError {
