@@ -1,9 +1,15 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createAppStoreConnectClient } from "./index.js";
 import type { RequestFetch } from "./index.js";
+
+// A full collection on demand, to see what a kept response still holds.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 
 const page = {
   data: [],
@@ -120,5 +126,21 @@ describe("a response whose body the client read within its attempt", () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it("lets its request go: kept after its call, it holds no more of it than its method and url", async () => {
+    // Under load undici keeps each fetch's response until a full collection: a request held
+    // from the response stayed that long too, with its headers and signal.
+    let sent: WeakRef<Request> | undefined;
+    const client = clientWith(async (request) => {
+      sent = new WeakRef(request);
+      return new Response(JSON.stringify(page), { status: 200 });
+    });
+    const { response } = await client.GET("/v1/alternativeDistributionKeys");
+    // A weak reference's target is kept to the end of the task that made it.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(sent?.deref()).toBeUndefined();
+    expect(response.url).toBe("https://api.example.test/v1/alternativeDistributionKeys");
   });
 });
