@@ -48,6 +48,8 @@ interface Rounds {
   node: string;
   perSecond: Record<string, number[]>;
   peakRssBytes: Record<string, number[]>;
+  /** Minor page faults a timed request, round by round (0 where the system counts none). */
+  pageFaults: Record<string, number[]>;
 }
 
 interface ThroughputRun extends Rounds {
@@ -146,7 +148,7 @@ async function roundsOn(
   cpus: string | undefined,
   { clients, rounds, warmUpRequests, requests, concurrency }: RoundPlan,
 ): Promise<Rounds> {
-  const run: Rounds = { node: "", perSecond: {}, peakRssBytes: {} };
+  const run: Rounds = { node: "", perSecond: {}, peakRssBytes: {}, pageFaults: {} };
   for (let round = 0; round < rounds; round++) {
     const order = rotated(clients, round);
     const workers = new Map<ClientName, RoundWorker>();
@@ -158,13 +160,19 @@ async function roundsOn(
       workers.set(name, worker);
     }
     const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
+    const faults = new Map<ClientName, number>(order.map((name) => [name, 0]));
     const block = Math.ceil(requests / blocksPerRound);
     for (const name of interleaved(order, blocksPerRound)) {
-      const answer = await workers.get(name)!.ask({ block });
-      seconds.set(name, seconds.get(name)! + (answer as { seconds: number }).seconds);
+      const answer = (await workers.get(name)!.ask({ block })) as {
+        seconds: number;
+        pageFaults: number;
+      };
+      seconds.set(name, seconds.get(name)! + answer.seconds);
+      faults.set(name, faults.get(name)! + answer.pageFaults);
     }
     for (const name of order) {
       (run.perSecond[name] ??= []).push((block * blocksPerRound) / seconds.get(name)!);
+      (run.pageFaults[name] ??= []).push(faults.get(name)! / (block * blocksPerRound));
       const answer = await workers.get(name)!.ask({ done: true });
       (run.peakRssBytes[name] ??= []).push((answer as { peakRssBytes: number }).peakRssBytes);
     }
@@ -173,7 +181,7 @@ async function roundsOn(
 }
 
 function renderRun(
-  { node, perSecond, peakRssBytes, steadyPerSecond }: ThroughputRun,
+  { node, perSecond, peakRssBytes, pageFaults, steadyPerSecond }: ThroughputRun,
   first: boolean,
   cpus: CpuSplit | undefined,
   context: BenchContext,
@@ -181,11 +189,11 @@ function renderRun(
   const of = (name: string) => median(perSecond[name]!);
   const { ratio, byRound } = ratiosOf(perSecond);
   const table = [
-    "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) | page faults a request (median) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...throughputClients.map(
       (name) =>
-        `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} |`,
+        `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} | ${faultsOf(pageFaults[name]!)} |`,
     ),
     "",
   ];
@@ -215,12 +223,19 @@ function renderRun(
     "",
     `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. ${target}`,
     "",
+    "The last column counts the page faults a client's process took during its timed blocks, per request: memory touched for the first time, most of it the fresh pages of V8's young generation, which grows in these requests (and sooner the more of each request's objects survive a young collection). On a virtual machine a fault can cost several microseconds, so the column shows how much of a client's time is its heap growing rather than its own code.",
+    "",
     `The default asc-kit client gives each attempt a timeout that aborts it, and so hands the runtime's fetch a signal of its own for every request; the peers and openapi-fetch alone have no timeout. \`openapi-fetch, a timeout per call\` is openapi-fetch given what its users write for one, \`fetch(request, { signal: AbortSignal.timeout(30_000) })\`: like for like, ${likeForLike}.`,
     "",
     `The last row is the same client given \`createNodeFetch()\` from \`@asc-kit/core/node\` as its fetch: Node.js's own HTTP client over keep-alive connections, each body read into one buffer and handed to the client already read, so that no stream is built for it. It is not the default, because it leaves out what is set up for the runtime's fetch (an undici dispatcher, a proxy set for fetch, a mock agent); ${overNodeFetch}`,
     "",
     ...steady,
   ];
+}
+
+/** A client's page faults a request, or a dash where the system counted none. */
+function faultsOf(byRound: number[]): string {
+  return byRound.some((faults) => faults > 0) ? decimal(median(byRound), 2) : "—";
 }
 
 /** Where the processes ran, and why. */
