@@ -29,8 +29,8 @@ export function toResult<T>(call: Promise<FetchResult<T>>): Promise<Result<T>> {
   let response: Response | undefined;
   return settleAs(
     () => {
-      const request = response && callAnswered(response);
-      return { method: request?.method, path: response?.url || request?.url || "" };
+      const call = response && callAnswered(response);
+      return { method: call?.method, path: response?.url || call?.url || "" };
     },
     async () => {
       const outcome = await call;

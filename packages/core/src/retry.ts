@@ -523,7 +523,7 @@ function parseJson(bytes: Uint8Array, response: ReadResponse): unknown {
     // Read only here: a getter's cost on every call, for what only a failure reports.
     const status = response.status;
     throw invalidResponse(
-      callAnswered(response)!,
+      response[readState].call,
       status,
       `The ${status} response is not valid JSON (${bytes.byteLength} bytes); it may have been cut short or come from a proxy.`,
     );
@@ -574,17 +574,13 @@ export function tooLarge(request: Request, status: number, limit: number): AppSt
 }
 
 /** A response arrived but cannot be used: code `INVALID_RESPONSE`, kind `invalid-response`. */
-export function invalidResponse(
-  request: Call,
-  status: number,
-  detail: string,
-): AppStoreConnectError {
+export function invalidResponse(call: Call, status: number, detail: string): AppStoreConnectError {
   return new AppStoreConnectError({
     status,
     code: "INVALID_RESPONSE",
     detail,
-    method: request.method,
-    url: request.url,
+    method: call.method,
+    url: call.url,
   });
 }
 
