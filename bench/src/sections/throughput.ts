@@ -6,10 +6,16 @@ import type { CpuSplit } from "../affinity.ts";
 import { clientNames, createListCall, libraries } from "../clients.ts";
 import { compiledWorker } from "../compiled-worker.ts";
 import type { ClientName, Target } from "../clients.ts";
-import { decimal, interleaved, median, mb, paired, rotated, spread } from "../context.ts";
+import { decimal, interleaved, median, mb, paired, rotated, signed, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { startListServer } from "../server.ts";
-import type { RoundAnswer, RoundSetUp, RoundStep } from "../workers/throughput.ts";
+import type {
+  BlockAnswer,
+  RoundAnswer,
+  RoundSetUp,
+  RoundStep,
+  ThreadSeconds,
+} from "../workers/throughput.ts";
 
 /**
  * The clients compared; openapi-fetch once more with a timeout like asc-kit's, since the peers
@@ -50,6 +56,12 @@ interface Rounds {
   peakRssBytes: Record<string, number[]>;
   /** Minor page faults a timed request, round by round (0 where the system counts none). */
   pageFaults: Record<string, number[]>;
+  /**
+   * CPU µs a timed request on the main thread and on the others, round by round; none where
+   * the system does not tell threads apart.
+   */
+  mainThreadMicros: Record<string, number[]>;
+  otherThreadsMicros: Record<string, number[]>;
 }
 
 interface ThroughputRun extends Rounds {
@@ -148,7 +160,14 @@ async function roundsOn(
   cpus: string | undefined,
   { clients, rounds, warmUpRequests, requests, concurrency }: RoundPlan,
 ): Promise<Rounds> {
-  const run: Rounds = { node: "", perSecond: {}, peakRssBytes: {}, pageFaults: {} };
+  const run: Rounds = {
+    node: "",
+    perSecond: {},
+    peakRssBytes: {},
+    pageFaults: {},
+    mainThreadMicros: {},
+    otherThreadsMicros: {},
+  };
   for (let round = 0; round < rounds; round++) {
     const order = rotated(clients, round);
     const workers = new Map<ClientName, RoundWorker>();
@@ -161,18 +180,34 @@ async function roundsOn(
     }
     const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
     const faults = new Map<ClientName, number>(order.map((name) => [name, 0]));
+    // Undefined once any block of the client's could not tell its threads apart.
+    const threads = new Map<ClientName, ThreadSeconds | undefined>(
+      order.map((name) => [name, { main: 0, others: 0 }]),
+    );
     const block = Math.ceil(requests / blocksPerRound);
     for (const name of interleaved(order, blocksPerRound)) {
-      const answer = (await workers.get(name)!.ask({ block })) as {
-        seconds: number;
-        pageFaults: number;
-      };
+      const answer = (await workers.get(name)!.ask({ block })) as BlockAnswer;
       seconds.set(name, seconds.get(name)! + answer.seconds);
       faults.set(name, faults.get(name)! + answer.pageFaults);
+      const sum = threads.get(name);
+      threads.set(
+        name,
+        sum &&
+          answer.threads && {
+            main: sum.main + answer.threads.main,
+            others: sum.others + answer.threads.others,
+          },
+      );
     }
+    const timed = block * blocksPerRound;
     for (const name of order) {
-      (run.perSecond[name] ??= []).push((block * blocksPerRound) / seconds.get(name)!);
-      (run.pageFaults[name] ??= []).push(faults.get(name)! / (block * blocksPerRound));
+      (run.perSecond[name] ??= []).push(timed / seconds.get(name)!);
+      (run.pageFaults[name] ??= []).push(faults.get(name)! / timed);
+      const cpu = threads.get(name);
+      if (cpu) {
+        (run.mainThreadMicros[name] ??= []).push((cpu.main / timed) * 1e6);
+        (run.otherThreadsMicros[name] ??= []).push((cpu.others / timed) * 1e6);
+      }
       const answer = await workers.get(name)!.ask({ done: true });
       (run.peakRssBytes[name] ??= []).push((answer as { peakRssBytes: number }).peakRssBytes);
     }
@@ -181,19 +216,20 @@ async function roundsOn(
 }
 
 function renderRun(
-  { node, perSecond, peakRssBytes, pageFaults, steadyPerSecond }: ThroughputRun,
+  run: ThroughputRun,
   first: boolean,
   cpus: CpuSplit | undefined,
   context: BenchContext,
 ): string[] {
+  const { node, perSecond, peakRssBytes, pageFaults, steadyPerSecond } = run;
   const of = (name: string) => median(perSecond[name]!);
   const { ratio, byRound } = ratiosOf(perSecond);
   const table = [
-    "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) | page faults a request (median) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) | page faults a request (median) | CPU µs a request: main thread + other threads (median) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...throughputClients.map(
       (name) =>
-        `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} | ${faultsOf(pageFaults[name]!)} |`,
+        `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} | ${faultsOf(pageFaults[name]!)} | ${threadsOf(run, name)} |`,
     ),
     "",
   ];
@@ -201,6 +237,7 @@ function renderRun(
   const likeForLike = `asc-kit's ratio to openapi-fetch with a timeout per call is ${ratio("asc-kit", "openapi-fetch, a timeout per call").toFixed(3)}, round by round ${byRound("asc-kit", "openapi-fetch, a timeout per call")}`;
   const overNodeFetch = `over \`createNodeFetch\`, its ratio to openapi-fetch alone, round by round: ${byRound("asc-kit over createNodeFetch", "openapi-fetch alone")}.`;
   const steady = renderSteady(steadyPerSecond, context);
+  const threads = threadsLikeForLike(run);
   if (!first) {
     return [
       `### The same on Node.js ${node} (the clients' processes on that Node.js, the same rounds)`,
@@ -210,6 +247,7 @@ function renderRun(
       "",
       `Like for like, ${likeForLike}; ${overNodeFetch}`,
       "",
+      ...(threads ? [threads, ""] : []),
       ...steady,
     ];
   }
@@ -223,14 +261,45 @@ function renderRun(
     "",
     `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. ${target}`,
     "",
-    "The last column counts the page faults a client's process took during its timed blocks, per request: memory touched for the first time, most of it the fresh pages of V8's young generation, which grows in these requests (and sooner the more of each request's objects survive a young collection). On a virtual machine a fault can cost several microseconds, so the column shows how much of a client's time is its heap growing rather than its own code.",
+    "The page-fault column counts the page faults a client's process took during its timed blocks, per request: memory touched for the first time, most of it the fresh pages of V8's young generation, which grows in these requests (and sooner the more of each request's objects survive a young collection). On a virtual machine a fault can cost several microseconds, so the column shows how much of a client's time is its heap growing rather than its own code.",
+    "",
+    "The last column splits the CPU time of a client's process in its timed blocks, per request: its main thread, where the JavaScript runs (the client's code, the runtime's fetch, and the page faults and young collections that fall there), and its other threads, V8's compilers and collector helpers. A client whose other threads take more is paying in compilation or collection; one whose main thread takes more is running more code there, or faulting more pages in.",
     "",
     `The default asc-kit client gives each attempt a timeout that aborts it, and so hands the runtime's fetch a signal of its own for every request; the peers and openapi-fetch alone have no timeout. \`openapi-fetch, a timeout per call\` is openapi-fetch given what its users write for one, \`fetch(request, { signal: AbortSignal.timeout(30_000) })\`: like for like, ${likeForLike}.`,
     "",
+    ...(threads ? [threads, ""] : []),
     `The last row is the same client given \`createNodeFetch()\` from \`@asc-kit/core/node\` as its fetch: Node.js's own HTTP client over keep-alive connections, each body read into one buffer and handed to the client already read, so that no stream is built for it. It is not the default, because it leaves out what is set up for the runtime's fetch (an undici dispatcher, a proxy set for fetch, a mock agent); ${overNodeFetch}`,
     "",
     ...steady,
   ];
+}
+
+/** A client's CPU µs a request, main thread + other threads, or a dash where none were told apart. */
+function threadsOf({ mainThreadMicros, otherThreadsMicros }: Rounds, name: string): string {
+  const main = mainThreadMicros[name];
+  const others = otherThreadsMicros[name];
+  if (!main?.length || !others?.length) return "—";
+  return `${decimal(median(main))} + ${decimal(median(others))}`;
+}
+
+/**
+ * Where asc-kit's CPU time differs from openapi-fetch's with a timeout per call, thread by
+ * thread (the median of each round's own difference), or nothing where threads were not told
+ * apart in every round.
+ */
+function threadsLikeForLike({ mainThreadMicros, otherThreadsMicros }: Rounds): string | undefined {
+  const base = "openapi-fetch, a timeout per call";
+  const rounds = [mainThreadMicros, otherThreadsMicros].map((micros) => ({
+    client: micros["asc-kit"] ?? [],
+    base: micros[base] ?? [],
+  }));
+  if (rounds.some(({ client, base }) => !client.length || client.length !== base.length)) {
+    return undefined;
+  }
+  const [main, others] = rounds.map(({ client, base }) =>
+    median(paired(client, base, (value, baseValue) => value - baseValue)),
+  );
+  return `Against openapi-fetch with a timeout per call, asc-kit's main thread took ${signed(main!)} µs a request and its other threads ${signed(others!)} µs (the median of each round's own difference).`;
 }
 
 /** A client's page faults a request, or a dash where the system counted none. */
