@@ -1,7 +1,7 @@
 import { createTokenProvider } from "@asc-kit/core";
 import { clientNames, createListCall } from "./clients.ts";
 import type { Target } from "./clients.ts";
-import { interleaved, rotated } from "./context.ts";
+import { balanced, interleaved } from "./context.ts";
 import { listPage } from "./server.ts";
 
 /**
@@ -53,7 +53,7 @@ export async function measurePerCall(
   for (const call of calls.values()) await millisecondsFor(call);
   const micros: Record<string, number[]> = {};
   for (let round = 0; round < rounds; round++) {
-    const order = rotated([...calls], round);
+    const order = balanced([...calls], round);
     const spent = new Map<string, number>();
     for (const [name, call] of interleaved(order, blocksPerRound)) {
       spent.set(name, (spent.get(name) ?? 0) + (await millisecondsFor(call)));

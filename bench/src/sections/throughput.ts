@@ -6,7 +6,7 @@ import type { CpuSplit } from "../affinity.ts";
 import { clientNames, createListCall, libraries } from "../clients.ts";
 import { compiledWorker } from "../compiled-worker.ts";
 import type { ClientName, Target } from "../clients.ts";
-import { decimal, interleaved, median, mb, paired, rotated, signed, spread } from "../context.ts";
+import { balanced, decimal, interleaved, median, mb, paired, signed, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { startListServer } from "../server.ts";
 import type {
@@ -169,7 +169,7 @@ async function roundsOn(
     otherThreadsMicros: {},
   };
   for (let round = 0; round < rounds; round++) {
-    const order = rotated(clients, round);
+    const order = balanced(clients, round);
     const workers = new Map<ClientName, RoundWorker>();
     // Started one after another, so that no client warms up while another does.
     for (const name of order) {
@@ -257,7 +257,7 @@ function renderRun(
     ...table,
     placement(cpus),
     "",
-    "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike.",
+    "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike. Each round puts the clients in another order, so that over the rounds each client's blocks come right after every other client's equally often: with one order rotated, the client whose blocks followed appstore-connect-sdk's ran up to 10% slower on Node.js 24, whichever client was put there.",
     "",
     `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. ${target}`,
     "",
