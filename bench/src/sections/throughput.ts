@@ -9,13 +9,7 @@ import type { ClientName, Target } from "../clients.ts";
 import { balanced, decimal, interleaved, median, mb, paired, signed, spread } from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { startListServer } from "../server.ts";
-import type {
-  BlockAnswer,
-  RoundAnswer,
-  RoundSetUp,
-  RoundStep,
-  ThreadSeconds,
-} from "../workers/throughput.ts";
+import type { BlockAnswer, RoundAnswer, RoundSetUp, RoundStep } from "../workers/throughput.ts";
 
 /**
  * The clients compared; openapi-fetch once more with a timeout like asc-kit's, since the peers
@@ -178,41 +172,42 @@ async function roundsOn(
       run.node = worker.node;
       workers.set(name, worker);
     }
-    const seconds = new Map<ClientName, number>(order.map((name) => [name, 0]));
-    const faults = new Map<ClientName, number>(order.map((name) => [name, 0]));
-    // Undefined once any block of the client's could not tell its threads apart.
-    const threads = new Map<ClientName, ThreadSeconds | undefined>(
-      order.map((name) => [name, { main: 0, others: 0 }]),
+    // What each client's blocks took in all, summed block by block.
+    const totals = new Map<ClientName, BlockAnswer>(
+      order.map((name) => [name, { seconds: 0, pageFaults: 0, threads: { main: 0, others: 0 } }]),
     );
     const block = Math.ceil(requests / blocksPerRound);
     for (const name of interleaved(order, blocksPerRound)) {
       const answer = (await workers.get(name)!.ask({ block })) as BlockAnswer;
-      seconds.set(name, seconds.get(name)! + answer.seconds);
-      faults.set(name, faults.get(name)! + answer.pageFaults);
-      const sum = threads.get(name);
-      threads.set(
-        name,
-        sum &&
-          answer.threads && {
-            main: sum.main + answer.threads.main,
-            others: sum.others + answer.threads.others,
-          },
-      );
+      totals.set(name, added(totals.get(name)!, answer));
     }
     const timed = block * blocksPerRound;
     for (const name of order) {
-      (run.perSecond[name] ??= []).push(timed / seconds.get(name)!);
-      (run.pageFaults[name] ??= []).push(faults.get(name)! / timed);
-      const cpu = threads.get(name);
-      if (cpu) {
-        (run.mainThreadMicros[name] ??= []).push((cpu.main / timed) * 1e6);
-        (run.otherThreadsMicros[name] ??= []).push((cpu.others / timed) * 1e6);
+      const { seconds, pageFaults, threads } = totals.get(name)!;
+      (run.perSecond[name] ??= []).push(timed / seconds);
+      (run.pageFaults[name] ??= []).push(pageFaults / timed);
+      if (threads) {
+        (run.mainThreadMicros[name] ??= []).push((threads.main / timed) * 1e6);
+        (run.otherThreadsMicros[name] ??= []).push((threads.others / timed) * 1e6);
       }
       const answer = await workers.get(name)!.ask({ done: true });
       (run.peakRssBytes[name] ??= []).push((answer as { peakRssBytes: number }).peakRssBytes);
     }
   }
   return run;
+}
+
+/** Two blocks' figures summed; threads unknown once either block could not tell them apart. */
+function added(total: BlockAnswer, block: BlockAnswer): BlockAnswer {
+  return {
+    seconds: total.seconds + block.seconds,
+    pageFaults: total.pageFaults + block.pageFaults,
+    threads: total.threads &&
+      block.threads && {
+        main: total.threads.main + block.threads.main,
+        others: total.threads.others + block.threads.others,
+      },
+  };
 }
 
 function renderRun(

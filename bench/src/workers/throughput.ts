@@ -1,8 +1,8 @@
 /**
  * One client for one round, in a process of its own: it warms up, then makes blocks of calls
  * when told to (`concurrency` under way), reporting each block's time, page faults and threads'
- * CPU time, and at the end the process's peak RSS. The round interleaves the blocks of every client, so that a
- * machine slowing down or speeding up touches them all alike.
+ * CPU time, and at the end the process's peak RSS. The round interleaves the blocks of every
+ * client, so that a machine slowing down or speeding up touches them all alike.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { createListCall } from "../clients.ts";

@@ -29,8 +29,8 @@ export function toResult<T>(call: Promise<FetchResult<T>>): Promise<Result<T>> {
   let response: Response | undefined;
   return settleAs(
     () => {
-      const call = response && callAnswered(response);
-      return { method: call?.method, path: response?.url || call?.url || "" };
+      const answered = response && callAnswered(response);
+      return { method: answered?.method, path: response?.url || answered?.url || "" };
     },
     async () => {
       const outcome = await call;
