@@ -40,6 +40,16 @@ export function spread(numbers: readonly number[]): string {
   return `−${percent(low)} / +${percent(high)}`;
 }
 
+/** The rows of the design `balanced` draws from: as many as there are items, twice that for an odd count. */
+export const designRows = (count: number) => (count % 2 === 0 ? count : 2 * count);
+
+/**
+ * At least `rounds`, rounded up to whole passes over the rows of `balanced`'s design for `count`
+ * items: a pass cut short leaves some clients after one neighbour more often than after another.
+ */
+export const wholeDesigns = (rounds: number, count: number) =>
+  Math.ceil(rounds / designRows(count)) * designRows(count);
+
 /**
  * The order of round `round`: a row of a Williams design. Over its rows (as many as there are
  * items, twice that for an odd count) every item takes every position and comes right after
@@ -54,8 +64,7 @@ export function balanced<T>(items: readonly T[], round: number): T[] {
   for (let low = 1, high = count - 1; first.length < count;) {
     first.push(first.length % 2 === 1 ? low++ : high--);
   }
-  const rows = count % 2 === 0 ? count : 2 * count;
-  const row = round % rows;
+  const row = round % designRows(count);
   const order = first.map((index) => items[(index + row) % count]!);
   return row < count ? order : order.reverse();
 }

@@ -6,6 +6,9 @@
  *   pnpm bench [--requests 3000] [--rounds 7] [--apple-spec <Apple's openapi.json>]
  *   pnpm bench --only overhead,download   (prints those figures; writes nothing)
  *   pnpm bench --node /path/to/node24/bin/node   (per call and throughput on that Node.js too)
+ *
+ * `--rounds` is a floor: where clients share a round, their rounds run in whole passes of a
+ * balanced order (see `balanced` in context.ts), so a section may run a few more.
  */
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";

@@ -1,7 +1,7 @@
 import { createTokenProvider } from "@asc-kit/core";
 import { clientNames, createListCall } from "./clients.ts";
 import type { Target } from "./clients.ts";
-import { balanced, interleaved } from "./context.ts";
+import { balanced, interleaved, wholeDesigns } from "./context.ts";
 import { listPage } from "./server.ts";
 
 /**
@@ -18,7 +18,10 @@ export interface PerCall {
   micros: Record<string, number[]>;
 }
 
-/** Every client's µs per call, round by round, measured in this process. */
+/**
+ * Every client's µs per call, round by round, measured in this process: at least `rounds`
+ * rounds, in whole passes of the balanced order.
+ */
 export async function measurePerCall(
   privateKeyPem: string,
   rounds: number,
@@ -52,7 +55,7 @@ export async function measurePerCall(
   };
   for (const call of calls.values()) await millisecondsFor(call);
   const micros: Record<string, number[]> = {};
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < wholeDesigns(rounds, calls.size); round++) {
     const order = balanced([...calls], round);
     const spent = new Map<string, number>();
     for (const [name, call] of interleaved(order, blocksPerRound)) {

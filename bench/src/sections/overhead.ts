@@ -30,8 +30,8 @@ export const overhead: Section<PerCall[]> = {
     context.log("per-call overhead measured");
     return runtimes;
   },
-  render(runtimes, context) {
-    return runtimes.flatMap((runtime, index) => renderRuntime(runtime, index === 0, context));
+  render(runtimes) {
+    return runtimes.flatMap((runtime, index) => renderRuntime(runtime, index === 0));
   },
 };
 
@@ -51,7 +51,7 @@ async function perCallOn(node: string, script: string, context: BenchContext): P
   return answer;
 }
 
-function renderRuntime({ node, micros }: PerCall, first: boolean, context: BenchContext): string[] {
+function renderRuntime({ node, micros }: PerCall, first: boolean): string[] {
   const of = (name: string) => median(micros[name]!);
   // Differences are paired: taken within each round, then the median of the rounds.
   const differences = (name: string) =>
@@ -81,7 +81,7 @@ function renderRuntime({ node, micros }: PerCall, first: boolean, context: Bench
     ];
   }
   return [
-    `## Per-call cost in process (a fetch that answers at once; ${callsPerRound} calls one after another × ${context.rounds} rounds, in ${blocksPerRound} blocks interleaved with the other clients')`,
+    `## Per-call cost in process (a fetch that answers at once; ${callsPerRound} calls one after another × ${micros["asc-kit"]!.length} rounds, in ${blocksPerRound} blocks interleaved with the other clients')`,
     "",
     ...table,
     `The differences are the median of each round's own difference, so that a machine that drifts between rounds moves both sides alike; within a round the blocks are short (${callsPerRound / blocksPerRound} calls, a few ms), because a shared machine's speed changes from one tenth of a second to the next and a client's blocks should meet it as the others' do.`,

@@ -6,7 +6,17 @@ import type { CpuSplit } from "../affinity.ts";
 import { clientNames, createListCall, libraries } from "../clients.ts";
 import { compiledWorker } from "../compiled-worker.ts";
 import type { ClientName, Target } from "../clients.ts";
-import { balanced, decimal, interleaved, median, mb, paired, signed, spread } from "../context.ts";
+import {
+  balanced,
+  decimal,
+  interleaved,
+  median,
+  mb,
+  paired,
+  signed,
+  spread,
+  wholeDesigns,
+} from "../context.ts";
 import type { BenchContext, Section } from "../context.ts";
 import { startListServer } from "../server.ts";
 import type { BlockAnswer, RoundAnswer, RoundSetUp, RoundStep } from "../workers/throughput.ts";
@@ -112,14 +122,14 @@ export const throughput: Section<ThroughputResult> = {
     for (const node of [process.execPath, ...context.otherNodes]) {
       const early = await roundsOn(node, script, target, cpus?.clients, {
         clients: throughputClients,
-        rounds: rounds * processSetsPerRound,
+        rounds: wholeDesigns(rounds * processSetsPerRound, throughputClients.length),
         warmUpRequests: 1000,
         requests,
         concurrency,
       });
       const steady = await roundsOn(node, script, target, cpus?.clients, {
         clients: steadyClients,
-        rounds,
+        rounds: wholeDesigns(rounds, steadyClients.length),
         warmUpRequests: steadyWarmUpRequests,
         requests: steadyRequests,
         concurrency,
@@ -247,7 +257,7 @@ function renderRun(
     ];
   }
   return [
-    `## Throughput (${context.requests} requests × ${context.rounds * processSetsPerRound} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, its requests in ${blocksPerRound} blocks interleaved with the other clients' blocks; Node.js ${node})`,
+    `## Throughput (${context.requests} requests × ${perSecond["asc-kit"]!.length} rounds, concurrency ${context.concurrency}; a loopback server in its own process answers like the list endpoint; each client in a fresh process per round, its requests in ${blocksPerRound} blocks interleaved with the other clients' blocks; Node.js ${node})`,
     "",
     ...table,
     placement(cpus),
@@ -318,7 +328,7 @@ function placement(cpus: CpuSplit | undefined): string {
 function renderSteady(perSecond: Record<string, number[]>, context: BenchContext): string[] {
   const { ratio, byRound } = ratiosOf(perSecond);
   return [
-    `At steady state (each client in a fresh process per round that first makes ${steadyWarmUpRequests} requests, then ${steadyRequests} timed in ${blocksPerRound} interleaved blocks; ${context.rounds} rounds, concurrency ${context.concurrency}):`,
+    `At steady state (each client in a fresh process per round that first makes ${steadyWarmUpRequests} requests, then ${steadyRequests} timed in ${blocksPerRound} interleaved blocks; ${perSecond["asc-kit"]!.length} rounds, concurrency ${context.concurrency}):`,
     "",
     "| client | requests/s (median) | spread of rounds | of openapi-fetch alone | of openapi-fetch with a timeout per call |",
     "| --- | ---: | ---: | ---: | ---: |",
