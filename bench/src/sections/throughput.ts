@@ -111,7 +111,7 @@ export const throughput: Section<ThroughputResult> = {
     const signatures: Record<string, number> = {};
     for (const name of libraries) {
       const call = await createListCall(name, target);
-      await server.takeTokenCount();
+      await server.countTokens();
       await Promise.all(Array.from({ length: 1000 }, () => call()));
       signatures[name] = await server.takeTokenCount();
       context.log(`${name}: ${signatures[name]} signature(s) for 1,000 concurrent requests`);
