@@ -1,8 +1,8 @@
 /**
- * One client for one round, in a process of its own: it warms up, then makes blocks of calls
- * when told to (`concurrency` under way), reporting each block's time, page faults and threads'
- * CPU time, and at the end the process's peak RSS. The round interleaves the blocks of every
- * client, so that a machine slowing down or speeding up touches them all alike.
+ * One client for one round, in a process of its own: it makes blocks of calls when told to
+ * (`concurrency` under way), reporting each block's time, page faults and threads' CPU time,
+ * and at the end the process's peak RSS. The round interleaves the blocks of every client, its
+ * warm-up included, so that a machine slowing down or speeding up touches them all alike.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { createListCall } from "../clients.ts";
@@ -12,7 +12,6 @@ export interface RoundSetUp {
   name: ClientName;
   target: Target;
   concurrency: number;
-  warmUpRequests: number;
 }
 /** What the round asks of a worker: a block of calls, or its peak RSS and the end. */
 export type RoundStep = { block: number } | { done: true };
@@ -93,9 +92,8 @@ async function block(
 }
 
 process.once("message", async (message) => {
-  const { name, target, concurrency, warmUpRequests } = message as RoundSetUp;
+  const { name, target, concurrency } = message as RoundSetUp;
   const call = await createListCall(name, target);
-  await block(call, warmUpRequests, concurrency);
   process.on("message", async (step: RoundStep) => {
     if ("done" in step) {
       const answer: RoundAnswer = { peakRssBytes: process.resourceUsage().maxRSS * 1024 };
