@@ -40,7 +40,10 @@ export function spread(numbers: readonly number[]): string {
   return `−${percent(low)} / +${percent(high)}`;
 }
 
-/** The rows of the design `balanced` draws from: as many as there are items, twice that for an odd count. */
+/**
+ * The rows of the design `balanced` draws from: as many as there are items, twice that for an
+ * odd count.
+ */
 export const designRows = (count: number) => (count % 2 === 0 ? count : 2 * count);
 
 /**
