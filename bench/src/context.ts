@@ -44,7 +44,7 @@ export function spread(numbers: readonly number[]): string {
  * The rows of the design `balanced` draws from: as many as there are items, twice that for an
  * odd count.
  */
-export const designRows = (count: number) => (count % 2 === 0 ? count : 2 * count);
+const designRows = (count: number) => (count % 2 === 0 ? count : 2 * count);
 
 /**
  * At least `rounds`, rounded up to whole passes over the rows of `balanced`'s design for `count`
@@ -54,11 +54,11 @@ export const wholeDesigns = (rounds: number, count: number) =>
   Math.ceil(rounds / designRows(count)) * designRows(count);
 
 /**
- * The order of round `round`: a row of a Williams design. Over its rows (as many as there are
- * items, twice that for an odd count) every item takes every position and comes right after
- * every other item equally often. Rotating one order kept each item's neighbours: the client
- * whose blocks followed one peer's (a process of 600 MB whose collector was busy) ran 8-10%
- * slower on Node.js 24, and so did whichever client was put there instead.
+ * The order of round `round`: a row of a Williams design. Over its rows (`designRows`) every
+ * item takes every position and comes right after every other item equally often. Rotating
+ * one order kept each item's neighbours: the client whose blocks followed one peer's (a
+ * process of 600 MB whose collector was busy) ran 8-10% slower on Node.js 24, and so did
+ * whichever client was put there instead.
  */
 export function balanced<T>(items: readonly T[], round: number): T[] {
   const count = items.length;
