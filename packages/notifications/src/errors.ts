@@ -1,6 +1,6 @@
 /**
- * Why a notification was refused. `code` is stable; the message says what was wrong and never
- * repeats the secret or the signature.
+ * Why a notification was refused, or could not be handled. `code` is stable; the message says
+ * what was wrong and never repeats the secret, the signature or the body.
  *
  * @example
  * ```ts
@@ -21,9 +21,14 @@ export class NotificationError extends Error {
       | "ERR_SIGNATURE_MALFORMED"
       | "ERR_SIGNATURE_MISMATCH"
       | "ERR_BODY_TOO_LARGE"
-      | "ERR_PAYLOAD_INVALID",
+      | "ERR_BODY_UNREADABLE"
+      | "ERR_PAYLOAD_INVALID"
+      | "ERR_METHOD_NOT_ALLOWED"
+      | "ERR_STORE_FAILED"
+      | "ERR_NOT_HANDLED",
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -184,4 +184,112 @@ describe("createNotificationHandler", () => {
     expect((await handle(await post(available))).status).toBe(200);
     expect(calls).toBe(2);
   });
+
+  it("answers 500, never rejects, when the store fails or the body breaks off", async () => {
+    const refusals: string[] = [];
+    const failingStore = (which: "add" | "remove") => ({
+      add: async () => {
+        if (which === "add") throw new Error("store down");
+        return true;
+      },
+      remove: async () => {
+        throw new Error("store down");
+      },
+    });
+    for (const [store, onNotification] of [
+      [failingStore("add"), () => undefined],
+      [failingStore("remove"), () => Promise.reject(new Error("handler down"))],
+    ] as const) {
+      const handle = createNotificationHandler({
+        secret,
+        store,
+        onNotification,
+        onRefused: (error, status) => refusals.push(`${status} ${error.code}`),
+      });
+      expect((await handle(await post(available))).status).toBe(500);
+    }
+    const handle = createNotificationHandler({
+      secret,
+      onNotification: () => undefined,
+      onRefused: (error, status) => refusals.push(`${status} ${error.code}`),
+    });
+    for (const breakAt of [0, 10]) {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (breakAt > 0)
+            controller.enqueue(new TextEncoder().encode(available.slice(0, breakAt)));
+          controller.error(new Error("the connection broke off"));
+        },
+      });
+      const broken = new Request("https://marketplace.example/", {
+        method: "POST",
+        headers: { "x-apple-signature": await signNotification(available, secret) },
+        body,
+        duplex: "half",
+      } as RequestInit);
+      expect((await handle(broken)).status).toBe(500);
+    }
+    expect(refusals).toEqual([
+      "500 ERR_STORE_FAILED",
+      "500 ERR_STORE_FAILED",
+      "500 ERR_BODY_UNREADABLE",
+      "500 ERR_BODY_UNREADABLE",
+    ]);
+    // The notification whose body broke off was never taken: its next delivery is handled.
+    expect((await handle(await post(available))).status).toBe(200);
+  });
+
+  it("answers a duplicate as its original ends: 500 while a failing one is under way", async () => {
+    let release!: (outcome: "fail" | "succeed") => void;
+    const handled: string[] = [];
+    const handle = createNotificationHandler({
+      secret,
+      onNotification: async (notification) => {
+        const outcome = await new Promise<string>((resolve) => (release = resolve));
+        if (outcome === "fail") throw new Error("could not download");
+        handled.push(notification.id);
+      },
+    });
+    for (const outcome of ["fail", "succeed"] as const) {
+      const original = handle(await post(available));
+      const duplicates = [handle(await post(available)), handle(await post(available))];
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      release(outcome);
+      const statuses = (await Promise.all([original, ...duplicates])).map(
+        (answer) => answer.status,
+      );
+      expect(statuses).toEqual(outcome === "fail" ? [500, 500, 500] : [200, 200, 200]);
+    }
+    expect(handled).toEqual(["n-1"]);
+    // Handled once: later deliveries are duplicates, answered at once.
+    expect((await handle(await post(available))).status).toBe(200);
+  });
+
+  it("tells onRefused why, without the secret, the signature or the body", async () => {
+    const told: Array<{ status: number; code: string; message: string }> = [];
+    const handle = createNotificationHandler({
+      secret,
+      onNotification: () => undefined,
+      onRefused: (error, status) => told.push({ status, code: error.code, message: error.message }),
+    });
+    const signature = await signNotification(available, "another");
+    await handle(await post(available, signature));
+    await handle(await post(available, "hmacsha256=12"));
+    await handle(await post(available, ""));
+    await handle(await post("not json", await signNotification("not json", secret)));
+    await handle(await post("x".repeat(70_000)));
+    await handle(await post(available, undefined, "DELETE"));
+    expect(told.map(({ status, code }) => `${status} ${code}`)).toEqual([
+      "401 ERR_SIGNATURE_MISMATCH",
+      "401 ERR_SIGNATURE_MALFORMED",
+      "401 ERR_SIGNATURE_MISSING",
+      "400 ERR_PAYLOAD_INVALID",
+      "413 ERR_BODY_TOO_LARGE",
+      "405 ERR_METHOD_NOT_ALLOWED",
+    ]);
+    const messages = told.map((entry) => entry.message).join("\n");
+    for (const hidden of [secret, signature.slice(11), "not json", "pv-1"]) {
+      expect(messages).not.toContain(hidden);
+    }
+  });
 });
