@@ -117,23 +117,26 @@ describe("asc-kit webhooks", () => {
 
   it("takes the secret from a variable only, and refuses unknown event types before any request", async () => {
     const requests = sandbox.stats.requests;
-    const missing = await runBinary(
-      [
-        "webhooks",
-        "create",
-        "--app",
-        app,
-        "--name",
-        "n",
-        "--url",
-        "https://m.example/n",
-        "--secret-env",
-        "NOPE",
-      ],
-      { env: { ...env } },
-    );
+    const create = (secretEnv: string) => [
+      ...["webhooks", "create", "--app", app, "--name", "n", "--url", "https://m.example/n"],
+      ...["--secret-env", secretEnv],
+    ];
+    const missing = await runBinary(create("NOPE"), { env: { ...env } });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("NOPE is not set");
+    expect(missing.stderr).toContain("The variable named by --secret-env is not set or is empty");
+    // The secret itself given by mistake, in any form: never repeated, in text or in JSON.
+    for (const slip of [
+      "the-actual-webhook-secret",
+      "s3cr3t value with spaces",
+      "A_VALID_LOOKING_SECRET_NAME_1234",
+    ]) {
+      for (const output of [[], ["--json"]]) {
+        const slipped = await runBinary([...output, ...create(slip)], { env: { ...env } });
+        expect(slipped.code).toBe(2);
+        expect(slipped.stdout + slipped.stderr).not.toContain(slip);
+        expect(slipped.stderr).toMatch(/--secret-env/);
+      }
+    }
     const unknown = await cli([
       "webhooks",
       "create",

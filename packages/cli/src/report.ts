@@ -128,6 +128,17 @@ interface Described {
   hint?: string | undefined;
 }
 
+/** A download's failure by where it lies: the folder here, or the server and the network. */
+const downloadExitCode: Record<DownloadError["code"], number> = {
+  ERR_LAYOUT: ExitCode.localValidation,
+  ERR_DOWNLOAD_ZIP: ExitCode.localValidation,
+  ERR_DOWNLOAD_HTTP: ExitCode.serverOrNetwork,
+  ERR_DOWNLOAD_NETWORK: ExitCode.serverOrNetwork,
+  ERR_DOWNLOAD_TIMEOUT: ExitCode.serverOrNetwork,
+  ERR_DOWNLOAD_PROTOCOL: ExitCode.requestRefused,
+  ERR_DOWNLOAD_URL: ExitCode.requestRefused,
+};
+
 function describe(error: unknown): Described {
   if (AppStoreConnectError.is(error)) {
     return {
@@ -143,7 +154,10 @@ function describe(error: unknown): Described {
   if (error instanceof PemError || error instanceof InstallTokenError) {
     return { exitCode: ExitCode.localValidation, code: error.code, message: error.message };
   }
-  if (error instanceof PackageError || error instanceof DownloadError) {
+  if (error instanceof DownloadError) {
+    return { exitCode: downloadExitCode[error.code], code: error.code, message: error.message };
+  }
+  if (error instanceof PackageError) {
     return { exitCode: ExitCode.localValidation, code: error.code, message: error.message };
   }
   if (error instanceof InvalidTokenError) {

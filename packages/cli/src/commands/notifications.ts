@@ -1,10 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { createNotificationHandler } from "@asc-kit/notifications";
+import { nodeListener } from "@asc-kit/notifications/node";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { describeErrno, errnoOf, localError, usageError } from "../report.js";
+import { secretFromEnv } from "./shared.js";
 
 /** `asc-kit notifications listen`: a local receiver, to try a webhook configuration end to end. */
 export function registerNotifications(program: Command, context: Context): void {
@@ -24,10 +25,7 @@ export function registerNotifications(program: Command, context: Context): void 
     )
     .action(async (options: { port: string; secretEnv: string }) => {
       const { io } = context;
-      const secret = io.env[options.secretEnv];
-      if (!secret) {
-        throw usageError(`${options.secretEnv} is not set: put the webhook's secret in it.`);
-      }
+      const secret = secretFromEnv(io, options.secretEnv);
       const port = Number(options.port);
       if (!/^\d+$/.test(options.port) || port > 65535) {
         throw usageError("--port must be a port number from 0 to 65535.");
@@ -35,25 +33,11 @@ export function registerNotifications(program: Command, context: Context): void 
       const handle = createNotificationHandler({
         secret,
         onNotification: (notification) => io.stdout(`${JSON.stringify(notification)}\n`),
+        // Why, in the receiver's own log: the answer itself says nothing to the sender.
+        onRefused: (error, status) =>
+          io.stderr(`refused: answered ${status} (${error.code}: ${error.message})\n`),
       });
-      const server = createServer((request, response) => {
-        const hasBody = request.method === "POST";
-        const webRequest = new Request(`http://localhost${request.url ?? "/"}`, {
-          method: request.method ?? "GET",
-          headers: request.headers as Record<string, string>,
-          ...(hasBody
-            ? { body: Readable.toWeb(request) as ReadableStream<Uint8Array>, duplex: "half" }
-            : {}),
-        } as RequestInit);
-        void handle(webRequest).then(
-          (answer) => {
-            if (answer.status !== 200)
-              io.stderr(`refused: ${request.method} answered ${answer.status}\n`);
-            response.writeHead(answer.status, Object.fromEntries(answer.headers)).end();
-          },
-          () => response.writeHead(500).end(),
-        );
-      });
+      const server = createServer(nodeListener(handle));
       await new Promise<void>((resolve, reject) => {
         server.once("error", (error) => {
           const errno = errnoOf(error);

@@ -15,3 +15,26 @@ export async function confirm(io: Io, yes: boolean | undefined, question: string
   if (!io.isTty) throw usageError("Refusing to remove without confirmation: pass --yes.");
   if (!(await io.confirm(question))) throw new Exit(ExitCode.ok);
 }
+
+/** What an environment variable's name may be: what a shell can export. */
+const variableName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * The secret in the environment variable named by `--secret-env`. The name is never repeated
+ * in a message: a common slip is to give the secret itself there.
+ */
+export function secretFromEnv(io: Io, name: string): string {
+  if (!variableName.test(name)) {
+    throw usageError(
+      "--secret-env takes the name of an environment variable (letters, digits and _), not the secret itself.",
+      "export WEBHOOK_SECRET=… and pass --secret-env WEBHOOK_SECRET.",
+    );
+  }
+  const secret = io.env[name];
+  if (!secret) {
+    throw usageError(
+      "The variable named by --secret-env is not set or is empty: put the webhook's secret in it.",
+    );
+  }
+  return secret;
+}

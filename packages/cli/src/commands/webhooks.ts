@@ -15,7 +15,7 @@ import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { table } from "../output.js";
 import { usageError } from "../report.js";
-import { confirm, unwrap } from "./shared.js";
+import { confirm, secretFromEnv, unwrap } from "./shared.js";
 
 const columns = ["ID", "NAME", "ENABLED", "URL", "EVENTS"];
 
@@ -28,11 +28,7 @@ export function registerWebhooks(program: Command, context: Context): void {
       "manage webhooks (/v1/webhooks): where notifications are sent, and their deliveries",
     );
   /** The secret from the variable named, never from the command line (it would show in `ps`). */
-  const secretFrom = (name: string) => {
-    const secret = io.env[name];
-    if (!secret) throw usageError(`${name} is not set: put the webhook's secret in it.`);
-    return secret;
-  };
+  const secretFrom = (name: string) => secretFromEnv(io, name);
 
   webhooks
     .command("create")
