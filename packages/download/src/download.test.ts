@@ -155,6 +155,33 @@ describe("downloadPackageVersion", () => {
     ).toEqual([`delta/${deltaId}.ipa`]);
   });
 
+  it("asks again when a connection fails before any answer, like a 503", async () => {
+    let failed = 0;
+    const { download } = await setUp({}, async (index, answer) => {
+      if (index < 2) {
+        failed++;
+        throw new TypeError("fetch failed", { cause: { code: "ECONNRESET" } });
+      }
+      return answer();
+    });
+    const result = await download();
+    expect(failed).toBe(2);
+    expect(result.assets.every((asset) => asset.downloaded)).toBe(true);
+  });
+
+  it("ends a connection that keeps failing with ERR_DOWNLOAD_NETWORK, its cause attached", async () => {
+    const { download } = await setUp({}, async () => {
+      throw new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } });
+    });
+    const error = await download().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error).toMatchObject({
+      code: "ERR_DOWNLOAD_NETWORK",
+      message: expect.stringContaining("(ECONNREFUSED)"),
+      cause: expect.objectContaining({ message: "fetch failed" }),
+    });
+  });
+
   it("refuses a folder with files that are not the package's", async () => {
     const { out, download } = await setUp();
     await download();

@@ -8,11 +8,13 @@ import {
 } from "@asc-kit/core";
 import type { AppStoreConnectClient, PackageManifest } from "@asc-kit/core";
 import { unzipSync } from "fflate";
-import { DownloadError } from "./errors.js";
-import { openFresh, place } from "./transfer.js";
+import { limitsOf } from "./deadlines.js";
+import type { Deadlines } from "./deadlines.js";
+import { DownloadError, isTransient } from "./errors.js";
+import { backOff, openFresh, place, refuseLinkedFolders, retryableStatuses } from "./transfer.js";
 import type { OnProgress, Resource } from "./transfer.js";
 import { downloadTransport } from "./transport.js";
-import type { FetchUrl, OpenDownload } from "./transport.js";
+import type { Download, FetchUrl, OpenDownload } from "./transport.js";
 
 export interface DownloadOptions {
   /** The folder to lay the package out in: what the distribution domain serves. */
@@ -34,6 +36,12 @@ export interface DownloadOptions {
   attempts?: number;
   /** Called as bytes arrive. */
   onProgress?: OnProgress;
+  /**
+   * How long each request may take: its head at most `headMs` (default 30 s), its body at least
+   * `minBytesPerSecond` (default 16 KiB/s) over each `rateWindowMs` (default 20 s). A request
+   * past either is cut off with `ERR_DOWNLOAD_TIMEOUT` and asked again, up to `attempts`.
+   */
+  deadlines?: Deadlines;
 }
 
 /** One asset of the layout, and how it came to be there. */
@@ -78,17 +86,20 @@ export async function downloadPackageVersion(
   versionId: string,
   options: DownloadOptions,
 ): Promise<DownloadResult> {
-  const openDownload = downloadTransport(options.fetch);
-  const keyBlobs = options.keyBlobs ?? `${options.out.replace(/[/\\]+$/, "")}.key-blobs.json`;
+  const openDownload = downloadTransport(options.fetch, limitsOf(options.deadlines));
+  const keyBlobs = options.keyBlobs ?? defaultKeyBlobs(options.out);
   if (isInside(options.out, keyBlobs)) {
     throw new TypeError("keyBlobs must be outside the served folder: the key blobs are secrets.");
   }
+  // Before anything is written: a link there would take the package elsewhere.
+  for (const folder of ["variant", "delta"]) await refuseLinkedFolders(options.out, folder);
   const contents = await getAlternativeDistributionPackageVersion(client, versionId);
   if (contents.error) throw contents.error;
   const { version, variants, deltas } = contents.data;
 
   const zip = await fetchWhole(
     openDownload,
+    options.attempts ?? 4,
     version.attributes?.url,
     "the version's zip",
     async () => {
@@ -143,13 +154,38 @@ async function readResource(
   return result.data;
 }
 
+/** A small file whole: the version's zip. Asked again after a passing failure, from the start. */
 async function fetchWhole(
   openDownload: OpenDownload,
+  attempts: number,
   url: string | undefined,
   what: string,
   refresh: () => Promise<string | undefined>,
 ): Promise<Uint8Array> {
-  const { download } = await openFresh(openDownload, url, 0, refresh);
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt >= attempts;
+    let download: Download;
+    try {
+      ({ download, url } = await openFresh(openDownload, url, 0, refresh));
+    } catch (error) {
+      if (last || !isTransient(error)) throw error;
+      await backOff(attempt);
+      continue;
+    }
+    if (retryableStatuses.has(download.status) && !last) {
+      download.cancel();
+      await backOff(attempt);
+      continue;
+    }
+    const whole = await readWhole(download, what);
+    if (whole instanceof Uint8Array) return whole;
+    if (last) throw whole;
+    await backOff(attempt);
+  }
+}
+
+/** The body, or the error of a body that broke off (worth another attempt). */
+async function readWhole(download: Download, what: string): Promise<Uint8Array | DownloadError> {
   const tooLarge = () =>
     new DownloadError("ERR_DOWNLOAD_ZIP", `${what} is larger than ${maxZipBytes} bytes.`);
   if (download.status !== 200) {
@@ -171,11 +207,11 @@ async function fetchWhole(
     // A copy: the transport reuses a piece's memory for the next.
     pieces.push(piece.slice());
   });
-  if (download.broke() !== undefined) {
-    throw new DownloadError(
-      "ERR_DOWNLOAD_HTTP",
-      `Downloading ${what} broke off: ${(download.broke() as Error).message ?? download.broke()}.`,
-    );
+  const broke = download.broke();
+  if (broke !== undefined) {
+    return new DownloadError(broke.code, `Downloading ${what} broke off: ${broke.message}`, {
+      cause: broke,
+    });
   }
   return Buffer.concat(pieces, total);
 }
@@ -213,10 +249,13 @@ async function checkLayout(out: string, manifest: PackageManifest): Promise<void
     "signature",
     ...[...manifest.variants, ...manifest.deltas].map((asset) => asset.assetPath),
   ]);
-  const found = (await readdir(out, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(out, join(entry.parentPath, entry.name)).split(sep).join("/"));
-  const extra = found.filter((path) => !expected.has(path));
+  const entries = await readdir(out, { recursive: true, withFileTypes: true });
+  const pathOf = (entry: (typeof entries)[number]) =>
+    relative(out, join(entry.parentPath, entry.name)).split(sep).join("/");
+  const found = entries.filter((entry) => entry.isFile()).map(pathOf);
+  // A link serves whatever it points at: never part of a package.
+  const links = entries.filter((entry) => entry.isSymbolicLink()).map(pathOf);
+  const extra = [...found.filter((path) => !expected.has(path)), ...links];
   const missing = [...expected].filter((path) => !found.includes(path));
   if (extra.length > 0 || missing.length > 0) {
     throw new DownloadError(
@@ -234,13 +273,25 @@ async function checkLayout(out: string, manifest: PackageManifest): Promise<void
 async function writeAtomically(path: string, data: string | Uint8Array, mode = 0o644) {
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  await writeFile(temporary, data, { mode });
+  // Create-exclusive: never through a link someone put at that name.
+  await writeFile(temporary, data, { mode, flag: "wx" });
   await rename(temporary, path);
 }
 
+/**
+ * `<out>.key-blobs.json`, beside the folder; for a folder written as `.`, `..` or `dir/.`, beside
+ * the folder it names, not inside it.
+ */
+function defaultKeyBlobs(out: string): string {
+  const beside = `${out.replace(/[/\\]+$/, "")}.key-blobs.json`;
+  return isInside(out, beside) ? `${resolve(out)}.key-blobs.json` : beside;
+}
+
+/** Whether `path` is `folder` or within it, judged by whole path segments. */
 function isInside(folder: string, path: string): boolean {
   const inside = relative(resolve(folder), resolve(path));
-  return inside !== "" && !inside.startsWith("..") && !isAbsolute(inside);
+  if (isAbsolute(inside)) return false;
+  return inside === "" || inside.split(/[/\\]/)[0] !== "..";
 }
 
 async function inParallel<T, R>(

@@ -1,3 +1,5 @@
 export { downloadPackageVersion } from "./download.js";
 export type { DownloadOptions, DownloadResult, DownloadedAsset } from "./download.js";
 export { DownloadError } from "./errors.js";
+export type { DownloadErrorCode } from "./errors.js";
+export type { Deadlines } from "./deadlines.js";

@@ -1,11 +1,9 @@
-import { execFile } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
 import { createServer } from "node:net";
 import type { AddressInfo, Server, Socket } from "node:net";
-import { readFileSync } from "node:fs";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { defaultDeadlines } from "./deadlines.js";
+import { inTrustingProcess, tlsServer } from "./test-support/tls.js";
 import { socketGet } from "./socket-get.js";
 import { downloadTransport } from "./transport.js";
 
@@ -25,7 +23,8 @@ async function rawServer(answer: (socket: Socket) => void): Promise<URL> {
   return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/asset.ipa?key=1`);
 }
 
-const get = (url: URL) => socketGet(url, {}, 5_000);
+const limits = { ...defaultDeadlines, headMs: 5_000 };
+const get = (url: URL) => socketGet(url, {}, limits);
 
 /** Reads the whole body, copying each piece (its memory is reused). */
 async function body(answer: Awaited<ReturnType<typeof socketGet>>) {
@@ -71,7 +70,7 @@ describe("socketGet", () => {
         "Accept-Encoding: identity",
       ]),
     );
-    await socketGet(url, { Range: "bytes=5-" }, 5_000).then((answer) => answer.cancel());
+    await socketGet(url, { Range: "bytes=5-" }, limits).then((answer) => answer.cancel());
     expect(request).toContain("\r\nRange: bytes=5-\r\n");
   });
 
@@ -182,7 +181,7 @@ describe("the download transport without a fetch", () => {
       response.write("hello, ");
       response.end("world");
     });
-    const download = await downloadTransport(undefined)(`${base}/moved`, 0);
+    const download = await downloadTransport(undefined, defaultDeadlines)(`${base}/moved`, 0);
     expect(download.status).toBe(200);
     const pieces: Buffer[] = [];
     await download.read((piece) => void pieces.push(Buffer.from(piece)));
@@ -190,38 +189,24 @@ describe("the download transport without a fetch", () => {
   });
 
   it("reads over TLS, checking the certificate against the trusted ones", async () => {
-    const fixtures = new URL("./test-fixtures/", import.meta.url);
-    const cert = readFileSync(new URL("localhost-cert.pem", fixtures));
-    const key = readFileSync(new URL("localhost-key.pem", fixtures));
     const payload = bytes(2_000_000);
-    const server = createHttpsServer({ cert, key }, (_request, response) =>
+    const { server, url: base } = await tlsServer((_request, response) =>
       response.writeHead(200, { "content-length": payload.length }).end(payload),
     );
     servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `https://localhost:${(server.address() as AddressInfo).port}/asset.ipa`;
+    const url = `${base}/asset.ipa`;
     // This process does not trust the test certificate: the connection is refused.
-    await expect(downloadTransport(undefined)(url, 0)).rejects.toThrow(/self.signed|certificate/i);
-    // A process that trusts it (as NODE_EXTRA_CA_CERTS does for a private CA) reads the body.
-    const script = `
+    await expect(downloadTransport(undefined, defaultDeadlines)(url, 0)).rejects.toThrow(
+      /self.signed|certificate/i,
+    );
+    // A process that trusts it reads the body.
+    const printed = await inTrustingProcess(`
       import { createHash } from "node:crypto";
-      import { downloadTransport } from ${JSON.stringify(new URL("./transport.ts", import.meta.url).pathname)};
-      const download = await downloadTransport(undefined)(${JSON.stringify(url)}, 0);
+      const download = await downloadTransport(undefined, defaultDeadlines)(${JSON.stringify(url)}, 0);
       const hash = createHash("sha256");
       await download.read((piece) => hash.update(piece));
-      console.log(download.status, hash.digest("hex"));`;
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "--eval", script],
-      {
-        env: {
-          ...process.env,
-          NODE_EXTRA_CA_CERTS: new URL("localhost-cert.pem", fixtures).pathname,
-        },
-        timeout: 30_000,
-      },
-    );
+      console.log(download.status, hash.digest("hex"));`);
     const { createHash } = await import("node:crypto");
-    expect(stdout.trim()).toBe(`200 ${createHash("sha256").update(payload).digest("hex")}`);
+    expect(printed).toBe(`200 ${createHash("sha256").update(payload).digest("hex")}`);
   });
 });

@@ -3,6 +3,9 @@ import type { OnReadOpts, Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { ConnectionOptions } from "node:tls";
 import { ChunkedDecoder } from "./chunked.js";
+import { headTimeout, watchRate } from "./deadlines.js";
+import type { Limits } from "./deadlines.js";
+import { DownloadError, networkError } from "./errors.js";
 import type { Download } from "./transport.js";
 
 /** An answer read off the socket, with where it redirects to, if it does. */
@@ -12,6 +15,8 @@ export interface SocketAnswer extends Download {
 
 /** The most a response head may take. */
 const maxHeadBytes = 64 * 1024;
+/** Interim (1xx) answers taken before the real one; a server has no reason to send many. */
+const maxInterimAnswers = 16;
 /** The memory every read lands in, reused from one read to the next. */
 const readBufferBytes = 1024 * 1024;
 /**
@@ -31,12 +36,13 @@ const headEnd = Buffer.from("\r\n\r\n");
  *
  * Resolves once the head is in, with the socket paused until the body is read. A body is framed
  * by `Content-Length`, by `Transfer-Encoding: chunked` (decoded as its bytes are handed on) or by
- * the end of the connection.
+ * the end of the connection. The head must be in within `limits.headMs`, and the body, once
+ * read, must keep up `limits.minBytesPerSecond`. Every failure is a `DownloadError`.
  */
 export function socketGet(
   url: URL,
   headers: Record<string, string>,
-  idleTimeoutMs: number,
+  limits: Limits,
 ): Promise<SocketAnswer> {
   const buffer = Buffer.allocUnsafe(readBufferBytes);
   /**
@@ -53,9 +59,11 @@ export function socketGet(
   let early: Buffer | undefined;
   let onPiece: ((piece: Uint8Array) => void) | undefined;
   let settle: ((error?: unknown) => void) | undefined;
-  let broke: unknown;
+  let broke: DownloadError | undefined;
   let closed = false;
   let finished = false;
+  let interimAnswers = 0;
+  let rate: ReturnType<typeof watchRate> | undefined;
 
   return new Promise<SocketAnswer>((resolve, reject) => {
     const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
@@ -72,15 +80,25 @@ export function socketGet(
             onread,
           } as ConnectionOptions)
         : tcpConnect({ host, port, onread });
-    socket.setTimeout(idleTimeoutMs, () =>
-      socket.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)),
+    const headTimer = setTimeout(
+      () => socket.destroy(headTimeout(url.host, limits)),
+      limits.headMs,
     );
     socket.once("error", (error) => {
-      if (answer) broke ??= error;
-      else reject(error);
+      if (answer) broke ??= networkError(url.host, error);
+      else reject(networkError(url.host, error));
     });
     socket.once("close", () => {
-      if (!answer) return reject(new Error("the connection closed before an answer"));
+      clearTimeout(headTimer);
+      rate?.stop();
+      if (!answer) {
+        return reject(
+          new DownloadError(
+            "ERR_DOWNLOAD_NETWORK",
+            `The connection to ${url.host} closed before an answer.`,
+          ),
+        );
+      }
       closed = true;
       if (onPiece) finish();
     });
@@ -97,6 +115,7 @@ export function socketGet(
     }
 
     function takeBody(bytes: number) {
+      rate?.add(bytes);
       take(bytes);
       if (toCome === 0) return void socket.destroy();
       if (fill - pending < handOnBytes && buffer.length - fill >= minRoom) return;
@@ -112,27 +131,44 @@ export function socketGet(
       fill += counted;
     }
 
-    /** Looks for the end of the head in what has arrived, from where the last look stopped. */
+    /**
+     * Looks for the end of the head in what has arrived, from where the last look stopped; takes
+     * interim answers one after another (a loop: a flood of them must not grow the stack).
+     */
     function readHead(start: number, bytes: number): void {
       fill = start + bytes;
-      const at = buffer.subarray(0, fill).indexOf(headEnd, Math.max(0, start - 3));
-      if (at < 0) {
-        if (fill >= maxHeadBytes) socket.destroy(new Error("the response head is too large"));
-        return;
-      }
-      let head: ReturnType<typeof parseHead>;
-      try {
-        head = parseHead(buffer.toString("latin1", 0, at));
-      } catch (error) {
-        return void socket.destroy(error as Error);
-      }
-      const bodyStart = at + headEnd.length;
-      const arrived = fill - bodyStart;
-      if (head.status >= 100 && head.status < 200) {
+      let from = Math.max(0, start - 3);
+      for (;;) {
+        const at = buffer.subarray(0, fill).indexOf(headEnd, from);
+        if (at < 0) {
+          if (fill >= maxHeadBytes) socket.destroy(protocolError("the answer's head is too large"));
+          return;
+        }
+        let head: ReturnType<typeof parseHead>;
+        try {
+          head = parseHead(buffer.toString("latin1", 0, at));
+        } catch (error) {
+          return void socket.destroy(error as Error);
+        }
+        const bodyStart = at + headEnd.length;
+        if (head.status >= 200) return takeHead(head, bodyStart);
+        if (head.status === 101 || ++interimAnswers > maxInterimAnswers) {
+          const why =
+            head.status === 101
+              ? "switches protocols, unasked"
+              : `sent more than ${maxInterimAnswers} interim answers`;
+          return void socket.destroy(protocolError(`the answer ${why}`));
+        }
         // An interim answer: the real one follows it.
         buffer.copyWithin(0, bodyStart, fill);
-        return readHead(0, arrived);
+        fill -= bodyStart;
+        from = 0;
       }
+    }
+
+    function takeHead(head: ReturnType<typeof parseHead>, bodyStart: number): void {
+      clearTimeout(headTimer);
+      const arrived = fill - bodyStart;
       toCome = head.length;
       if (head.chunked) chunked = new ChunkedDecoder();
       const counted = toCome === undefined ? arrived : Math.min(arrived, toCome);
@@ -140,7 +176,7 @@ export function socketGet(
       // What came with the head is set aside: the buffer starts over for the body.
       if (counted > 0) early = Buffer.from(buffer.subarray(bodyStart, bodyStart + counted));
       fill = pending = 0;
-      answer = {
+      const taken: SocketAnswer = {
         status: head.status,
         length: head.length,
         location: head.location,
@@ -148,10 +184,11 @@ export function socketGet(
         read,
         cancel: () => socket.destroy(),
       };
+      answer = taken;
       if (toCome === 0) socket.destroy();
       // Nothing more is read until the body is asked for.
       else socket.pause();
-      resolve(answer);
+      resolve(taken);
     }
 
     /** Gives the reader the body bytes waiting in the buffer; returns what it threw, if it did. */
@@ -176,6 +213,7 @@ export function socketGet(
 
     function fail(error: unknown) {
       finished = true;
+      rate?.stop();
       socket.destroy();
       settle?.(error);
     }
@@ -183,9 +221,13 @@ export function socketGet(
     function finish() {
       if (finished) return;
       finished = true;
+      rate?.stop();
       const error = handOn();
       if (error === undefined && (chunked ? !chunked.done : toCome !== undefined && toCome > 0)) {
-        broke ??= new Error("the connection closed before the body was complete");
+        broke ??= new DownloadError(
+          "ERR_DOWNLOAD_NETWORK",
+          `The connection to ${url.host} closed before the body was complete.`,
+        );
       }
       settle?.(error);
     }
@@ -208,7 +250,7 @@ export function socketGet(
         } catch (error) {
           if (inReader) throw error;
           malformed = true;
-          broke ??= error;
+          broke ??= protocolError((error as Error).message);
         }
         if (decoder.done || malformed) socket.destroy();
       };
@@ -221,8 +263,9 @@ export function socketGet(
         settle = (error) => (error === undefined ? resolveRead() : rejectRead(error));
         if (closed) return finish();
         const error = handOn();
-        if (error === undefined) socket.resume();
-        else fail(error);
+        if (error !== undefined) return fail(error);
+        rate = watchRate(url.host, limits, (tooSlow) => socket.destroy(tooSlow));
+        socket.resume();
       });
     }
   });
@@ -237,25 +280,27 @@ function parseHead(text: string): {
 } {
   const [statusLine = "", ...headerLines] = text.split("\r\n");
   const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
-  if (status === undefined) throw new Error("the answer is not HTTP/1.1");
+  if (status === undefined) throw protocolError("the answer is not HTTP/1.1");
   let length: number | undefined;
   let location: string | undefined;
   let chunked = false;
   for (const line of headerLines) {
     const colon = line.indexOf(":");
-    if (colon <= 0) throw new Error("the answer has a malformed header");
+    if (colon <= 0) throw protocolError("the answer has a malformed header");
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (name === "content-length") {
       const declared = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
       if (Number.isNaN(declared) || (length !== undefined && length !== declared)) {
-        throw new Error("the answer has an invalid Content-Length");
+        throw protocolError("the answer has an invalid Content-Length");
       }
       length = declared;
     } else if (name === "transfer-encoding") {
       // What the server may send when asked for no compression: chunks, or nothing.
       if (value.toLowerCase() !== "chunked") {
-        throw new Error(`the answer's Transfer-Encoding (${value.slice(0, 40)}) is not chunked`);
+        throw protocolError(
+          `the answer's Transfer-Encoding (${value.slice(0, 40)}) is not chunked`,
+        );
       }
       chunked = true;
     } else if (name === "location") {
@@ -263,4 +308,8 @@ function parseHead(text: string): {
     }
   }
   return { status: Number(status), length: chunked ? undefined : length, location, chunked };
+}
+
+function protocolError(what: string): DownloadError {
+  return new DownloadError("ERR_DOWNLOAD_PROTOCOL", `The server broke HTTP/1.1: ${what}.`);
 }

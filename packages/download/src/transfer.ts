@@ -1,5 +1,5 @@
-import { writeSync } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { constants, writeSync } from "node:fs";
+import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type {
   AlternativeDistributionPackageDelta,
@@ -7,14 +7,19 @@ import type {
   ManifestAsset,
 } from "@asc-kit/core";
 import { ChunkVerifier, verifiedPrefix } from "./chunks.js";
-import { DownloadError } from "./errors.js";
+import { DownloadError, isTransient } from "./errors.js";
 import type { Download, OpenDownload } from "./transport.js";
 
 export type Resource = AlternativeDistributionPackageVariant | AlternativeDistributionPackageDelta;
 export type OnProgress = (progress: { assetPath: string; bytes: number; total: number }) => void;
 
 /** Answers worth another attempt: the CDN's passing trouble, not a refusal. */
-const retryableStatuses = new Set([429, 500, 502, 503, 504]);
+export const retryableStatuses: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+/** Waits a little longer after each failed attempt. */
+export function backOff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (attempt - 1)));
+}
 
 /**
  * One asset at its path: kept if a verified copy is there, else downloaded into `<path>.part`
@@ -29,31 +34,42 @@ export async function place(
   options: { out: string; attempts?: number; onProgress?: OnProgress },
 ): Promise<{ bytes: number; downloaded: boolean; resumedFrom?: number }> {
   const target = join(options.out, ...asset.assetPath.split("/"));
+  await refuseLinkedFolders(options.out, asset.assetPath.split("/").slice(0, -1).join("/"));
   if ((await sizeOf(target)) === asset.compressedSize) {
     if ((await verifiedPrefix(target, asset)) === asset.compressedSize) {
       return { bytes: asset.compressedSize, downloaded: false };
     }
   }
+  // A link at either name is removed, never followed: only files of our own are kept.
   await rm(target, { force: true });
   await mkdir(dirname(target), { recursive: true });
   const partial = `${target}.part`;
+  if ((await sizeOf(partial)) < 0) await rm(partial, { force: true });
   let kept = (await sizeOf(partial)) > 0 ? await verifiedPrefix(partial, asset) : 0;
   let resumedFrom = kept > 0 ? kept : undefined;
   let url = resource.attributes?.url;
   const attempts = options.attempts ?? 4;
   for (let attempt = 1; kept < asset.compressedSize || asset.compressedSize === 0; attempt++) {
-    const fetched = await openFresh(
-      openDownload,
-      url,
-      kept,
-      async () => (await refresh()).attributes?.url,
-    );
+    let fetched: Awaited<ReturnType<typeof openFresh>>;
+    try {
+      fetched = await openFresh(
+        openDownload,
+        url,
+        kept,
+        async () => (await refresh()).attributes?.url,
+      );
+    } catch (error) {
+      // No answer at all (refused, reset, a head too slow): like a 503, asked again.
+      if (!isTransient(error) || attempt >= attempts) throw error;
+      await backOff(attempt);
+      continue;
+    }
     url = fetched.url;
     const response = fetched.download;
     if (retryableStatuses.has(response.status) && attempt < attempts) {
       // A CDN's passing trouble: wait a little longer each time, then ask again.
       response.cancel();
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (attempt - 1)));
+      await backOff(attempt);
       continue;
     }
     if (response.status !== 200 && response.status !== 206) {
@@ -127,7 +143,12 @@ async function append(
   const chunkSize = asset.hashes[0]!.chunkSize;
   const verifier = new ChunkVerifier(asset, from / chunkSize);
   let position = from;
-  const file = await open(partial, from > 0 ? "r+" : "w");
+  // O_NOFOLLOW: a link put at the partial file's name is refused, never written through.
+  const flags =
+    from > 0
+      ? constants.O_RDWR | constants.O_NOFOLLOW
+      : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+  const file = await open(partial, flags, 0o644);
   try {
     // Only past verified bytes: on ext4, truncating to zero makes the close wait for the
     // whole file to be flushed to disk (some 70 ms for 256 MB), and "w" left it empty anyway.
@@ -165,9 +186,28 @@ function writeAll(fd: number, piece: Uint8Array, position: number) {
   }
 }
 
+/** The size of the regular file at `path`; -1 for anything else (none, a link, a folder). */
 async function sizeOf(path: string): Promise<number> {
-  return stat(path).then(
-    (info) => info.size,
+  return lstat(path).then(
+    (info) => (info.isFile() ? info.size : -1),
     () => -1,
   );
+}
+
+/**
+ * Refuses to write in `folder` (a path inside `out`, such as `variant`) when it, or a folder on
+ * the way to it, is a symbolic link: what is written would land wherever it points.
+ */
+export async function refuseLinkedFolders(out: string, folder: string): Promise<void> {
+  const folders = folder.split("/").filter(Boolean);
+  for (let depth = 1; depth <= folders.length; depth++) {
+    const path = join(out, ...folders.slice(0, depth));
+    const info = await lstat(path).catch(() => undefined);
+    if (info?.isSymbolicLink()) {
+      throw new DownloadError(
+        "ERR_LAYOUT",
+        `${path} is a symbolic link: remove it, so that the package is written inside ${out} and nowhere else.`,
+      );
+    }
+  }
 }
