@@ -43,12 +43,23 @@ const eventTypes = {
 
 /** Records kept at most; the oldest go first. */
 const maxRecords = 10_000;
+/**
+ * Deliveries waiting for one receiver, at most: past it a delivery fails at once, recorded with
+ * the reason, so that a receiver that hangs holds up nothing but its own backlog.
+ */
+export const maxQueuedDeliveries = 64;
+/** The most of a receiver's answer kept (and read). */
+const maxResponseBodyBytes = 1024;
 
 /**
  * Sends signed notifications (`x-apple-signature: hmacsha256=<hex>` over the exact body) to
  * loopback receivers only: to `/v1/webhooks` webhooks subscribed to the event's type, with a
  * delivery record each, and to the deprecated marketplace webhook in its own format. Apple
  * documents no retries; the sandbox makes none (`POST /v1/webhookDeliveries` redelivers).
+ *
+ * Each receiver has a queue of its own, sent in order, one at a time; receivers are sent to
+ * concurrently, so a slow one delays only its own deliveries. A queue holds at most
+ * `maxQueuedDeliveries`.
  */
 export function createNotifier(
   data: SandboxData,
@@ -60,8 +71,7 @@ export function createNotifier(
   const deliveries = (data.webhookDeliveries ??= []);
   const random = options.random ?? Math.random;
   const post = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  let queue: Array<() => Promise<void>> = [];
-  let draining: Promise<void> | undefined;
+  const queues = new Map<string, { sends: Array<() => Promise<void>>; draining: Promise<void> }>();
   const iso = () => new Date(now()).toISOString();
 
   const keep = <T>(list: T[], item: T) => {
@@ -69,22 +79,30 @@ export function createNotifier(
     if (list.length > maxRecords) list.splice(0, list.length - maxRecords);
   };
 
-  function enqueue(send: () => Promise<void>) {
-    queue.push(send);
-    draining ??= Promise.resolve().then(drain);
+  /** Queues `send` for the receiver `key`; false when its queue is full. */
+  function enqueue(key: string, send: () => Promise<void>): boolean {
+    const queue = queues.get(key);
+    if (queue) {
+      if (queue.sends.length >= maxQueuedDeliveries) return false;
+      queue.sends.push(send);
+      return true;
+    }
+    const created = { sends: [send], draining: Promise.resolve() };
+    created.draining = created.draining.then(() => drain(key, created.sends));
+    queues.set(key, created);
+    return true;
   }
 
   /** How many times an event is sent: twice, at `duplicateRate`, as Apple warns it may be. */
   const copies = () => (options.duplicateRate && random() < options.duplicateRate ? 2 : 1);
 
-  async function drain(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue;
-      queue = [];
+  async function drain(key: string, sends: Array<() => Promise<void>>): Promise<void> {
+    while (sends.length > 0) {
+      const batch = sends.splice(0);
       if (options.shuffle) shuffle(batch, random);
       for (const send of batch) await send();
     }
-    draining = undefined;
+    queues.delete(key);
     persist();
   }
 
@@ -100,7 +118,7 @@ export function createNotifier(
       redelivery,
     };
     keep(deliveries, delivery);
-    enqueue(async () => {
+    const queued = enqueue(`webhook:${webhook.id}`, async () => {
       const outcome = await send(webhook.url, webhook.secret, event.payload);
       delivery.sentDate = iso();
       delivery.deliveryState =
@@ -111,6 +129,11 @@ export function createNotifier(
       if (outcome.body !== undefined) delivery.responseBody = outcome.body;
       if (outcome.error !== undefined) delivery.errorMessage = outcome.error;
     });
+    if (!queued) {
+      delivery.sentDate = iso();
+      delivery.deliveryState = "FAILED";
+      delivery.errorMessage = `Not sent: ${maxQueuedDeliveries} deliveries were already waiting for this receiver, which answers slowly or not at all.`;
+    }
     return delivery;
   }
 
@@ -131,8 +154,7 @@ export function createNotifier(
         redirect: "manual",
         signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
       });
-      const body = (await response.text()).slice(0, 1024);
-      return { status: response.status, body };
+      return { status: response.status, body: await firstBytes(response, maxResponseBodyBytes) };
     } catch (error) {
       return { error: `The receiver did not answer: ${(error as Error).message}` };
     }
@@ -170,7 +192,11 @@ export function createNotifier(
         if (!body) continue;
         const payload = JSON.stringify({ data: { ...body, id: crypto.randomUUID(), version: 1 } });
         for (let copy = copies(); copy > 0; copy--) {
-          enqueue(async () => void (await send(webhook.endpointUrl, webhook.secret, payload)));
+          // No record to fail: the deprecated webhook has no delivery log.
+          enqueue(
+            `marketplace:${webhook.endpointUrl}`,
+            async () => void (await send(webhook.endpointUrl, webhook.secret, payload)),
+          );
         }
       }
     },
@@ -192,7 +218,8 @@ export function createNotifier(
       events.find((event) => event.id === delivery.eventId),
     /** Resolves once everything queued has been sent (and answered or failed). */
     async settled(): Promise<void> {
-      while (draining) await draining;
+      while (queues.size > 0)
+        await Promise.all([...queues.values()].map((queue) => queue.draining));
     },
   };
 }
@@ -292,6 +319,29 @@ function legacyBody(
     case "territory-availability":
       return undefined;
   }
+}
+
+/**
+ * At most `limit` bytes of an answer's body, as text, reading no more than that: a receiver
+ * answering hundreds of megabytes costs the sandbox a kilobyte.
+ */
+async function firstBytes(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const kept = new Uint8Array(limit);
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.byteLength, limit - size);
+      kept.set(value.subarray(0, take), size);
+      size += take;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return new TextDecoder().decode(kept.subarray(0, size));
 }
 
 /** Whether a URL points at this machine: the only place the sandbox sends anything. */

@@ -5,7 +5,8 @@ import { webhookEventTypes } from "@asc-kit/core";
 import { createNotificationHandler, verifySignature } from "@asc-kit/notifications";
 import type { MarketplaceNotification } from "@asc-kit/notifications";
 import { afterEach, describe, expect, it } from "vitest";
-import { startReceiver } from "./receiver.js";
+import { maxQueuedDeliveries } from "../notifier.js";
+import { hangingServer, startReceiver } from "./receiver.js";
 import { excerptEnum } from "./spec-validator.js";
 import { starter } from "./suite.js";
 import type { Opener } from "./suite.js";
@@ -199,6 +200,71 @@ export function marketplaceSuite(open: Opener): void {
         (delivery: { attributes: { deliveryState: string } }) => delivery.attributes.deliveryState,
       );
       expect(states).toEqual(["SUCCEEDED", "SUCCEEDED", "FAILED"]);
+    });
+
+    it("send to each receiver apart: one that hangs holds up only its own, bounded backlog", async () => {
+      const { call, sandbox } = await start({ notifications: { timeoutMs: 3_000 } });
+      const hanging = await hangingServer((socket) => void socket);
+      const healthy = await receiver();
+      const hook = async (url: string) =>
+        (await call("POST", "/v1/webhooks", webhookBody(url))).json!.data.id as string;
+      const [stuck, fine] = [await hook(hanging.url), await hook(healthy.url)];
+      const ping = (webhookId: string) =>
+        call("POST", "/v1/webhookPings", {
+          data: {
+            type: "webhookPings",
+            relationships: { webhook: { data: { type: "webhooks", id: webhookId } } },
+          },
+        });
+      const pings = maxQueuedDeliveries + 20;
+      for (let sent = 0; sent < pings; sent++) await ping(stuck);
+      await ping(fine);
+      // Delivered while the first of the stuck ones still waits for its 3 s timeout.
+      await expect.poll(() => healthy.received.length, { timeout: 2_000 }).toBe(1);
+      const deliveries = (await call("GET", `/v1/webhooks/${stuck}/deliveries?limit=200`)).json!
+        .data as Array<{ attributes: { deliveryState: string; errorMessage?: string } }>;
+      const turnedAway = deliveries.filter((delivery) =>
+        /already waiting for this receiver/.test(delivery.attributes.errorMessage ?? ""),
+      );
+      expect(turnedAway.length).toBeGreaterThanOrEqual(pings - maxQueuedDeliveries - 1);
+      expect(turnedAway.every((delivery) => delivery.attributes.deliveryState === "FAILED")).toBe(
+        true,
+      );
+      await hanging.close();
+      await sandbox.notificationsSettled();
+    });
+
+    it("read no more of a receiver's answer than the kilobyte kept", async () => {
+      const { call, sandbox } = await start();
+      let written = 0;
+      const flooding = await hangingServer((socket) => {
+        socket.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
+        const block = Buffer.alloc(64 * 1024, "a");
+        const pump = () => {
+          // 400 MB at most, as fast as the sandbox reads.
+          while (!socket.destroyed && written < 400 * 1024 * 1024) {
+            written += block.length;
+            if (!socket.write(block)) return void socket.once("drain", pump);
+          }
+          socket.end();
+        };
+        pump();
+      });
+      const webhookId = (await call("POST", "/v1/webhooks", webhookBody(flooding.url))).json!.data
+        .id as string;
+      await call("POST", "/v1/webhookPings", {
+        data: {
+          type: "webhookPings",
+          relationships: { webhook: { data: { type: "webhooks", id: webhookId } } },
+        },
+      });
+      await sandbox.notificationsSettled();
+      const [delivery] = (await call("GET", `/v1/webhooks/${webhookId}/deliveries`)).json!.data;
+      expect(delivery.attributes).toMatchObject({ deliveryState: "SUCCEEDED" });
+      expect(delivery.attributes.response.body).toHaveLength(1024);
+      // The sandbox let go long before the 400 MB: what was written is what the buffers took.
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+      await flooding.close();
     });
 
     it("never POST off loopback: such a delivery fails, saying why", async () => {

@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 /** What a receiver got: the exact body and its signature header. */
 export interface Received {
@@ -33,4 +34,25 @@ export async function startReceiver(status = 200) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return receiver;
+}
+
+/**
+ * A receiver on a raw socket that does what `onRequest` says once a request arrives (nothing,
+ * for one that hangs); `close` drops every connection.
+ */
+export async function hangingServer(onRequest: (socket: Socket) => void) {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.once("data", () => onRequest(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notifications`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
