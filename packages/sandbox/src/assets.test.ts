@@ -56,6 +56,40 @@ describe("the sandbox's download links", () => {
     }
   });
 
+  it("serve manifests with ids as Apple gives them, and versions that grow", async () => {
+    const sandbox = await createSandbox({ assetBytes: 10_000, assetChunkBytes: 4_096 });
+    const client = createAppStoreConnectClient({ ...sandbox.credentials, fetch: sandbox.fetch });
+    const created = await createAlternativeDistributionPackage(client, {
+      appStoreVersionId: sandbox.appStoreVersions()[0]!.id,
+    });
+    const packageId = created.data!.data.id;
+    const [listed] = (await listAlternativeDistributionPackageVersions(client, packageId)).data!;
+    const contents = (await getAlternativeDistributionPackageVersion(client, listed!.id)).data!;
+    const manifestOf = async (url: string) => {
+      const zip = new Uint8Array(await (await sandbox.fetch(url)).arrayBuffer());
+      return parsePackageManifest(new TextDecoder().decode(unzipSync(zip)["manifest.json"])).raw;
+    };
+    const first = await manifestOf(contents.version.attributes!.url!);
+    expect(first).toMatchObject({
+      appleItemId: expect.stringMatching(/^\d+$/),
+      appleVersionId: expect.stringMatching(/^\d{10}$/),
+      bundleVersion: "1",
+      shortVersionString: "1.0",
+      platforms: ["iOS"],
+      minimumSystemVersions: { iOS: "17.4" },
+    });
+    const secondId = await sandbox.publishPackageVersion(packageId);
+    const second = (await getAlternativeDistributionPackageVersion(client, secondId)).data!;
+    const next = await manifestOf(second.version.attributes!.url!);
+    expect(next).toMatchObject({ bundleVersion: "2", shortVersionString: "1.0.2" });
+    expect(next.appleVersionId).toMatch(/^\d{10}$/);
+    expect(next.appleVersionId).not.toBe(first.appleVersionId);
+    // The same version keeps its id: a server can tell versions apart by it.
+    expect(await manifestOf(contents.version.attributes!.url!)).toMatchObject({
+      appleVersionId: first.appleVersionId,
+    });
+  });
+
   it("answer a range with 206, an expired or forged link with 403, and can be corrupted", async () => {
     let clock = Date.now();
     const { sandbox, contents } = await packageVersion({ now: () => clock });

@@ -130,12 +130,20 @@ export function assetServer(data: SandboxData, options: AssetOptions, now: () =>
         ],
       },
     });
+    const versionString = appStoreVersion?.versionString ?? "1.0";
+    // Each package version published is a build of its own: bundle versions 1, 2, 3, … and
+    // version strings 1.0, 1.0.2, 1.0.3, …
+    const sequence =
+      (data.packageVersions ?? [])
+        .filter((candidate) => candidate.packageId === version?.packageId)
+        .findIndex((candidate) => candidate.id === versionId) + 1;
     const manifest = {
       appleItemId: appStoreVersion?.appId ?? "",
-      appleVersionId: appStoreVersion?.id ?? "",
+      // Apple's version ids are numbers in strings; the App Store version's resource id is not one.
+      appleVersionId: appleVersionIdOf(versionId),
       bundleId: `com.example.app${appStoreVersion?.appId ?? ""}`,
-      shortVersionString: version?.version ?? "",
-      bundleVersion: "1",
+      shortVersionString: sequence > 1 ? `${versionString}.${sequence}` : versionString,
+      bundleVersion: String(Math.max(sequence, 1)),
       platforms: ["iOS"],
       minimumSystemVersions: { iOS: "17.4" },
       requiredDeviceCapabilities: ["arm64"],
@@ -151,6 +159,18 @@ export function assetServer(data: SandboxData, options: AssetOptions, now: () =>
   }
 
   return { link, serve, forget: (versionId: string) => zips.delete(versionId) };
+}
+
+/**
+ * A package version's `appleVersionId`, as Apple gives them (digits in a string): the same for
+ * the same version in every run, from its id (FNV-1a), above 2,000,000,000 as Apple's are.
+ */
+export function appleVersionIdOf(versionId: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < versionId.length; index++) {
+    hash = Math.imul(hash ^ versionId.charCodeAt(index), 0x01000193) >>> 0;
+  }
+  return String(2_000_000_000 + hash);
 }
 
 /** A response for bytes of a known length, honouring one `Range: bytes=a-b` or `bytes=a-`. */
