@@ -29,6 +29,7 @@ const packagesDir = join(repoRoot, "packages");
 /** The entry points that promise to run wherever Web Crypto and fetch do, per package. */
 const webEntries = new Map([
   ["@asc-kit/core", ["dist/index.js"]],
+  ["@asc-kit/distribution", ["dist/index.js"]],
   ["@asc-kit/pem", ["dist/index.js"]],
   ["@asc-kit/errors", ["dist/index.js"]],
   ["@asc-kit/install-token", ["dist/index.js"]],

@@ -1,0 +1,18 @@
+export { accountTokens } from "./account-tokens.js";
+export type { AccountTokens } from "./account-tokens.js";
+export { deviceUrl, marketplaceKitConfiguration } from "./configuration.js";
+export type {
+  ConfigurationOptions,
+  LicenseUrls,
+  MarketplaceKitConfiguration,
+} from "./configuration.js";
+export { StoreUnavailableError } from "./deadline.js";
+export { createDistributionHandler } from "./handler.js";
+export type { Authentication, DistributionHandlerOptions, Failure, ServedApp } from "./handler.js";
+export { versionRecordOf } from "./layout.js";
+export { maxApps, maxBodyBytes } from "./request.js";
+export { sqlStore } from "./sql-store.js";
+export type { SqlExecutor } from "./sql-store.js";
+export type { DistributionStore, StoredVersion, VersionRecord } from "./store.js";
+export { compareVersions } from "./versions.js";
+export type { Platform } from "./versions.js";

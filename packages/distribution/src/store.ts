@@ -1,0 +1,63 @@
+import type { DownloadType } from "@asc-kit/install-token";
+
+/** A package version the server can hand out: what its manifest says, and where it is served. */
+export interface VersionRecord {
+  /** The app's Apple ID (digits, as a string). */
+  appleItemId: string;
+  /** The version's Apple ID (digits, as a string). */
+  appleVersionId: string;
+  bundleId: string;
+  shortVersionString: string;
+  /** `CFBundleVersion`: what orders the versions of an app, newest last. */
+  bundleVersion: string;
+  /** The platforms the version runs on, from the manifest (`iOS`, `iPadOS`). */
+  platforms: string[];
+  /** The oldest OS version per platform, from the manifest. */
+  minimumSystemVersions: Record<string, string>;
+  /** The base URL the layout (`manifest.json`, `signature`, `variant/`, `delta/`) is served at. */
+  packageUrl: string;
+}
+
+/** A registered version, with whether it may be handed out. */
+export interface StoredVersion extends VersionRecord {
+  /** False once the version, or its app, is withdrawn. */
+  available: boolean;
+}
+
+/**
+ * Where the distribution handler keeps what must outlive a process: the versions it serves, and
+ * which account has had which app (for `dtype`). One interface, one contract test suite, two
+ * adapters with the same SQL: the embedded store (`@asc-kit/distribution/pglite`, no server)
+ * and PostgreSQL (`@asc-kit/distribution/postgres`, for many server instances).
+ *
+ * Every method either does all it says, durably, or rejects: a rejection is answered 503.
+ */
+export interface DistributionStore {
+  /**
+   * Records a version, or updates where it is served. A version withdrawn before stays
+   * withdrawn: registering the same layouts again after a restart brings nothing back.
+   */
+  registerVersion(record: VersionRecord): Promise<void>;
+  /**
+   * Withdraws (`available: false`) or brings back one version, or a whole app when
+   * `appleVersionId` is not given. Resolves with how many versions or apps it changed.
+   */
+  setAvailability(
+    available: boolean,
+    appleItemId: string,
+    appleVersionId?: string,
+  ): Promise<number>;
+  /** Every registered version of these apps, each with whether it (and its app) is available. */
+  versionsOf(appleItemIds: readonly string[]): Promise<StoredVersion[]>;
+  /**
+   * Records that `account` gets these apps, atomically: `download` for an app the account never
+   * had from this server, `redownload` after. Of any number of concurrent calls for one account
+   * and app, exactly one answers `download`. Resolves only once the record is durable.
+   */
+  claimInstalls(
+    account: string,
+    appleItemIds: readonly string[],
+  ): Promise<Map<string, DownloadType>>;
+  /** Closes connections; the store is not used after. */
+  close(): Promise<void>;
+}
