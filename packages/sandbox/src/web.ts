@@ -21,3 +21,5 @@ export type {
 } from "./state.js";
 export type { NotificationOptions } from "./notifier.js";
 export { allowedClockSkewSeconds } from "./auth.js";
+export { simulateInstall, simulateUpdate } from "./device.js";
+export type { DeviceOptions, DeviceResult, DeviceStep } from "./device.js";
