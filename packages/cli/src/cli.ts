@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { defaultBaseUrl } from "@asc-kit/core";
 import { Command, CommanderError, Help, Option } from "commander";
+import { heldVersionArgs, registerDevice } from "./commands/device.js";
 import { registerDomains } from "./commands/domains.js";
 import { registerInstallToken } from "./commands/install-token.js";
 import { registerKeys } from "./commands/keys.js";
@@ -8,6 +9,7 @@ import { registerNotifications } from "./commands/notifications.js";
 import { registerPackages } from "./commands/packages.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerSearchDetails } from "./commands/search-details.js";
+import { registerServe } from "./commands/serve.js";
 import { registerWebhooks } from "./commands/webhooks.js";
 import { registerToken } from "./commands/token.js";
 import { createContext } from "./context.js";
@@ -34,7 +36,7 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
     }),
   );
   try {
-    await program.parseAsync([...args], { from: "user" });
+    await program.parseAsync(heldVersionArgs(args), { from: "user" });
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof Exit) return error.exitCode;
@@ -53,7 +55,7 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
 export function buildProgram(io: Io): Command {
   const program = new Command("asc-kit")
     .description(
-      "App Store Connect alternative distribution from the command line: keys, domains, install tokens, a local sandbox.",
+      "App Store Connect alternative distribution from the command line: keys, domains, packages, webhooks, serving installs to devices, a simulated device, a local sandbox.",
     )
     .version(version, "-V, --version", "print the version")
     .addOption(new Option("--key-id <id>", "API key ID").env("ASC_KEY_ID"))
@@ -94,6 +96,8 @@ export function buildProgram(io: Io): Command {
   registerSearchDetails(program, context);
   registerNotifications(program, context);
   registerSandbox(program, context);
+  registerServe(program, context);
+  registerDevice(program, context);
   program
     .command("demo")
     .description(

@@ -16,6 +16,7 @@ const blockAfter = (heading: string) =>
   /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))![1]!;
 const block = blockAfter("## Web distribution");
 const marketplaceBlock = blockAfter("## Marketplaces");
+const servingBlock = blockAfter("## Serving installs");
 const words = (command: string) =>
   [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!);
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => sandbox.stop());
 
 describe("the README's web distribution walk-through", () => {
-  it("runs as written, from an approved version to a folder to serve", async () => {
+  it("runs as written, from an approved version to a folder served to a device", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "asc-kit-web-"));
     const env = {
       ASC_KEY_ID: sandbox.credentials.keyId,
@@ -55,19 +56,62 @@ describe("the README's web distribution walk-through", () => {
     const laidOut = (await readdir(join(cwd, "site/package"))).sort();
     expect(laidOut).toEqual(["manifest.json", "signature", "variant"]);
     expect(await readdir(join(cwd, "site"))).toContain("package.key-blobs.json");
-  });
+    await runServingBlock(cwd, env, ids);
+  }, 60_000);
 });
+
+/** The README's serving commands, after the walk-through, in its folder: serve, a token, a device. */
+async function runServingBlock(
+  cwd: string,
+  env: Record<string, string>,
+  ids: Record<string, string>,
+) {
+  const listed = await runBinary(["--json", "keys", "list"], { env, cwd });
+  ids["<key-id>"] = (JSON.parse(listed.stdout) as Array<{ id: string }>)[0]!.id;
+  const port = String(await freePort());
+  const background: Array<{ kill(): void }> = [];
+  try {
+    for (const line of servingBlock.trim().split("\n")) {
+      const args = words(line.replace(/ &$/, ""))
+        .slice(1)
+        .map((word) => ids[word] ?? word.replace("8080", port));
+      if (line.endsWith("&")) {
+        const child = spawn(process.execPath, [bin, ...args], {
+          env: { PATH: process.env.PATH, ...env },
+          cwd,
+        });
+        background.push(child);
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.once("data", () => resolve());
+          child.once("exit", (code) => reject(new Error(`${line} exited ${code}`)));
+        });
+        continue;
+      }
+      const ran = await runBinary(["--json", ...args], { env, cwd });
+      expect(ran, line).toMatchObject({ code: 0 });
+      if (args[0] === "serve" && args[1] === "token")
+        ids["<token>"] = (JSON.parse(ran.stdout) as { token: string }).token;
+      if (args[0] === "device") expect(ran.stdout).toContain('"ok":true,"installed"');
+    }
+  } finally {
+    for (const child of background) child.kill();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 describe("the README's marketplace walk-through", () => {
   it("runs as written: a receiver, a webhook, a verified notification, a download", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "asc-kit-marketplace-"));
     // The README's port, swapped for one that is free here.
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, "127.0.0.1", () => {
-        const { port: free } = probe.address() as AddressInfo;
-        probe.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const env: Record<string, string> = {
       ASC_KEY_ID: sandbox.credentials.keyId,
       ASC_ISSUER_ID: sandbox.credentials.issuerId,

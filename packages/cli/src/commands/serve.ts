@@ -1,0 +1,236 @@
+import { createServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import {
+  accountTokens,
+  createDistributionHandler,
+  deviceUrl,
+  marketplaceKitConfiguration,
+} from "@asc-kit/distribution";
+import { findLayouts, layoutFileHandler, registerLayouts } from "@asc-kit/distribution/node";
+import { createInstallTokenSigner } from "@asc-kit/install-token";
+import { nodeListener } from "@asc-kit/notifications/node";
+import type { Command } from "commander";
+import type { Context } from "../context.js";
+import { makeFolder, readText } from "../files.js";
+import { describeErrno, errnoOf, localError, shown, usageError } from "../report.js";
+import { openStore, tokenSecret } from "./serve-data.js";
+
+interface ServeOptions {
+  key?: string;
+  distributionKeyId?: string;
+  appleId?: string;
+  publicUrl?: string;
+  port: string;
+  host: string;
+  data?: string;
+  databaseUrl?: string;
+}
+
+/** `asc-kit serve`: the server devices call, over the layouts `packages download` wrote. */
+export function registerServe(program: Command, context: Context): void {
+  const serve = program
+    .command("serve")
+    .description(
+      "serve package layouts to devices: /.well-known/marketplace-kit, restore, updates and the packages' files",
+    )
+    .argument(
+      "<root>",
+      "the folder holding package layouts, as `packages download --out` writes them",
+    )
+    // Checked in the action, not by commander, which would ask them of `serve token` too.
+    .option("--key <file>", "the alternative distribution key's private key file (required)")
+    .option(
+      "--distribution-key-id <id>",
+      "the alternative distribution key's id in App Store Connect, the tokens' kid (required)",
+    )
+    .option(
+      "--apple-id <id>",
+      "the Apple ID of the distributing app or marketplace, the tokens' iss (required)",
+    )
+    .option(
+      "--public-url <url>",
+      "the https URL devices reach this server at (default: where it listens)",
+    )
+    .option("--port <n>", "port to listen on (0: any free port)", "0")
+    .option("--host <addr>", "address to listen on", "127.0.0.1")
+    .option(
+      "--data <dir>",
+      "where the embedded store and the token secret live (default: <root>.serve-data, beside the root)",
+    )
+    .option("--database-url <url>", "keep installs in PostgreSQL instead of the embedded store")
+    .action(async (root: string, options: ServeOptions) => {
+      const running = await start(root, options, context);
+      context.io.stdout(`${JSON.stringify(running.summary)}\n`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          void running.stop().then(done);
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+    });
+
+  serve
+    .command("token")
+    .description(
+      "print a bearer token that `asc-kit serve` on the same --data accepts for an account",
+    )
+    .option("--data <dir>", "the server's data folder (required)")
+    .requiredOption("--account <id>", "the account the token stands for")
+    .option("--lifetime <seconds>", "how long it is valid", "86400")
+    .action(
+      async (options: { data?: string; account: string; lifetime: string }, command: Command) => {
+        // Global options are read wherever they stand, so `serve` may have taken --data itself.
+        const data = options.data ?? command.parent?.opts<{ data?: string }>().data;
+        if (data === undefined)
+          throw usageError("serve token needs --data <dir>: the server's data folder.");
+        const lifetime = Number(options.lifetime);
+        if (!/^\d{1,9}$/.test(options.lifetime) || lifetime < 1) {
+          throw usageError("--lifetime must be a whole number of seconds, at least 1.");
+        }
+        await makeFolder(data);
+        const tokens = accountTokens(await tokenSecret(data));
+        const token = await tokens.issue(options.account, lifetime);
+        context.out(`${token}\n`, { token, account: options.account, expiresIn: lifetime });
+      },
+    );
+}
+
+async function start(root: string, given: ServeOptions, context: Context) {
+  const missing = (["key", "distributionKeyId", "appleId"] as const)
+    .filter((name) => given[name] === undefined)
+    .map((name) => `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
+  if (missing.length > 0) throw usageError(`serve needs ${missing.join(", ")}.`);
+  const options = given as Required<Pick<ServeOptions, "key" | "distributionKeyId" | "appleId">> &
+    ServeOptions;
+  const port = Number(options.port);
+  if (!/^\d+$/.test(options.port) || port > 65535) {
+    throw usageError(`--port must be a port number from 0 to 65535, not ${shown(options.port)}.`);
+  }
+  if (!/^\d{1,20}$/.test(options.appleId)) {
+    throw usageError("--apple-id must be an Apple ID: digits, such as 6476788026.");
+  }
+  const privateKey = await readText(options.key, {
+    name: "--key",
+    insteadOfKey: "Give the path of the alternative distribution key's private key file.",
+  });
+  const signer = createInstallTokenSigner({
+    privateKey,
+    keyId: options.distributionKeyId,
+    appleItemId: options.appleId,
+    lifetimeSeconds: 1200,
+  });
+  const dataDir = options.data ?? `${resolve(root)}.serve-data`;
+  if (isWithin(root, dataDir)) {
+    throw usageError("--data must be outside the root: everything under the root may be served.");
+  }
+  await makeFolder(dataDir);
+  const secret = await tokenSecret(dataDir);
+  const server = createServer();
+  const address = await listen(server, port, options.host);
+  const publicUrl = publicUrlOf(options.publicUrl, address);
+  const store = await openStore(dataDir, options.databaseUrl).catch(async (error: unknown) => {
+    server.close();
+    throw error;
+  });
+  try {
+    const { layouts, refused } = await findLayouts(root, publicUrl).catch((error: unknown) => {
+      throw localError(
+        `Cannot read ${shown(root)}: ${describeErrno(errnoOf(error) ?? "")}.`,
+        errnoOf(error) ?? "LOCAL",
+      );
+    });
+    for (const { path, reason } of refused) context.io.stderr(`not served: ${path}: ${reason}\n`);
+    await registerLayouts(store.store, layouts);
+    const configuration = marketplaceKitConfiguration({
+      restore: new URL("marketplace-kit/restore", publicUrl).href,
+      updatesUrl: new URL("marketplace-kit/updates", publicUrl).href,
+    });
+    const files = layoutFileHandler(layouts);
+    const distribution = createDistributionHandler({
+      store: store.store,
+      configuration,
+      signer,
+      authenticate: accountTokens(secret).authenticate,
+      onError: (error) =>
+        context.io.stderr(`error: ${(error as Error)?.message ?? String(error)}\n`),
+    });
+    server.on(
+      "request",
+      nodeListener(async (request) => (await files(request)) ?? distribution(request)),
+    );
+    return {
+      summary: {
+        url: publicUrl.replace(/\/$/, ""),
+        configuration: new URL(".well-known/marketplace-kit", publicUrl).href,
+        store: store.kind,
+        data: dataDir,
+        layouts: layouts.map((layout) => ({
+          path: layout.path,
+          appleItemId: layout.record.appleItemId,
+          appleVersionId: layout.record.appleVersionId,
+          packageUrl: layout.record.packageUrl,
+        })),
+      },
+      async stop() {
+        server.closeAllConnections();
+        await new Promise((done) => server.close(done));
+        await store.close();
+      },
+    };
+  } catch (error) {
+    server.close();
+    await store.close();
+    throw error;
+  }
+}
+
+async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((done, fail) => {
+    server.once("error", (error) => {
+      const errno = errnoOf(error);
+      fail(
+        errno === "EADDRINUSE"
+          ? localError(
+              `Port ${port} is in use: choose another --port, or 0 for any free port.`,
+              errno,
+            )
+          : localError(
+              `Cannot listen on ${shown(host)}: ${errno ? describeErrno(errno) : "failed"}.`,
+              errno ?? "LOCAL",
+            ),
+      );
+    });
+    server.listen({ port, host }, done);
+  });
+  return server.address() as AddressInfo;
+}
+
+/** The URL devices use: given (https, or http on loopback), or where the server listens. */
+function publicUrlOf(given: string | undefined, address: AddressInfo): string {
+  if (given !== undefined) {
+    try {
+      const url = deviceUrl(given, "--public-url");
+      return url.endsWith("/") ? url : `${url}/`;
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
+  }
+  const host =
+    address.address === "0.0.0.0" || address.address === "::"
+      ? "127.0.0.1"
+      : address.family === "IPv6"
+        ? `[${address.address}]`
+        : address.address;
+  return `http://${host}:${address.port}/`;
+}
+
+function isWithin(root: string, path: string): boolean {
+  const from = resolve(root);
+  const to = resolve(path);
+  return to === from || to.startsWith(`${from}/`);
+}

@@ -1,0 +1,166 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { postgresBinaries, startTestPostgres } from "@asc-kit/test-postgres";
+import type { TestPostgres } from "@asc-kit/test-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBinary } from "./test-support/binary.js";
+import { app, distributor, keyId, layoutsOnDisk, serve } from "./test-support/layouts.js";
+import type { Served } from "./test-support/layouts.js";
+
+type Layouts = Awaited<ReturnType<typeof layoutsOnDisk>>;
+
+/** `asc-kit device …` with the test key, as JSON lines. */
+async function device(layouts: Layouts, origin: string, token: string, ...more: string[]) {
+  const ran = await runBinary([
+    "--json",
+    "device",
+    ...(more[0] === "update" ? [] : ["install"]),
+    ...more,
+    ...["--origin", origin, "--app", app, "--token", token, "--public-key", layouts.publicKey],
+    ...["--distribution-key-id", keyId, "--apple-id", distributor],
+  ]);
+  const lines = ran.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, any>);
+  return { ...ran, lines, last: lines.at(-1) };
+}
+
+async function tokenFor(data: string, account: string): Promise<string> {
+  const ran = await runBinary(["serve", "token", "--data", data, "--account", account]);
+  expect(ran.code).toBe(0);
+  return ran.stdout.trim();
+}
+
+const stores: Array<[string, boolean]> = [
+  ["the embedded store", false],
+  ["PostgreSQL", true],
+];
+
+describe.each(stores)("asc-kit serve on %s, and the device", (_name, onPostgres) => {
+  let layouts: Layouts;
+  let postgres: TestPostgres | undefined;
+  const database = () => (postgres ? ["--database-url", postgres.url] : []);
+  beforeAll(async () => {
+    if (onPostgres && !postgresBinaries() && !process.env.CI) return;
+    layouts = await layoutsOnDisk();
+    if (onPostgres) postgres = await startTestPostgres();
+  }, 60_000);
+  afterAll(() => postgres?.destroy());
+
+  it("installs, updates after a new version, and keeps every download through kill -9", async (context) => {
+    if (!layouts) return context.skip();
+    let server: Served = await serve(layouts.root, layouts.privateKey, database());
+    try {
+      const data = server.summary.data as string;
+      expect(server.summary).toMatchObject({ store: onPostgres ? "postgres" : "embedded" });
+      expect(JSON.stringify(server.summary)).not.toContain(
+        layouts.keys.privateKeyPem.slice(30, 60),
+      );
+      const token = await tokenFor(data, "alice@example.com");
+      const first = await device(layouts, server.url, token);
+      expect(first.code).toBe(0);
+      expect(first.lines.filter((line) => line.step).map((line) => [line.step, line.ok])).toEqual(
+        [
+          "configuration",
+          "restore",
+          "token",
+          "package-host",
+          "manifest",
+          "signature",
+          "variant",
+        ].map((step) => [step, true]),
+      );
+      expect(first.last).toMatchObject({
+        ok: true,
+        installed: { downloadType: "download", bytes: 20_000 },
+      });
+      const installed = first.last!.installed.appleVersionId as string;
+      // The answer was durable before it was sent: a kill -9 right after loses nothing.
+      await server.stop("SIGKILL");
+      await layouts.publish();
+      server = await serve(layouts.root, layouts.privateKey, database());
+      const again = await device(layouts, server.url, token);
+      expect(again.last).toMatchObject({ ok: true, installed: { downloadType: "redownload" } });
+      const update = await device(layouts, server.url, token, "update", "--version", installed);
+      expect(update.code).toBe(0);
+      expect(update.last).toMatchObject({
+        ok: true,
+        updated: true,
+        installed: { shortVersionString: "1.0.2" },
+      });
+      const none = await device(
+        layouts,
+        server.url,
+        token,
+        "update",
+        "--version",
+        update.last!.installed.appleVersionId,
+      );
+      expect(none.last).toMatchObject({ ok: true, updated: false });
+      // Without a token, or with one the server did not issue: the device names the step.
+      const refused = await device(layouts, server.url, "not-a-token");
+      expect(refused.code).toBe(1);
+      expect(JSON.parse(refused.stderr)).toMatchObject({
+        code: "DEVICE_CHECK_FAILED",
+        message: expect.stringMatching(/^The restore step failed: the server answered 403/),
+      });
+      expect(server.stderr()).not.toContain(token);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it("serves the layouts' files and nothing else", async (context) => {
+    if (!layouts) return context.skip();
+    const server = await serve(layouts.root, layouts.privateKey, database());
+    try {
+      const base = `${server.url}/${app}/1`;
+      const manifest = await readFile(join(layouts.root, app, "1", "manifest.json"));
+      const whole = await fetch(`${base}/manifest.json`);
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get("content-length")).toBe(String(manifest.length));
+      expect(whole.headers.get("accept-ranges")).toBe("bytes");
+      const etag = whole.headers.get("etag")!;
+      expect(
+        (await fetch(`${base}/manifest.json`, { headers: { "if-none-match": etag } })).status,
+      ).toBe(304);
+      const part = await fetch(`${base}/manifest.json`, { headers: { range: "bytes=10-19" } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get("content-range")).toBe(`bytes 10-19/${manifest.length}`);
+      expect(Buffer.from(await part.arrayBuffer())).toEqual(manifest.subarray(10, 20));
+      const past = await fetch(`${base}/manifest.json`, {
+        headers: { range: `bytes=${manifest.length}-` },
+      });
+      expect(past.status).toBe(416);
+      for (const path of [
+        `/${app}/1.key-blobs.json`,
+        `/${app}/1/`,
+        `/${app}/`,
+        "/",
+        `/${app}/1/../1.key-blobs.json`,
+        `/${app}/1/%2e%2e/1.key-blobs.json`,
+        `/${app}/1/variant/`,
+        "/site.serve-data/token-secret",
+        "/../site.serve-data/token-secret",
+      ]) {
+        const answer = await fetch(`${server.url}${path}`);
+        expect([path, answer.status]).toEqual([path, 404]);
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+describe("asc-kit serve token", () => {
+  it("refuses a request without --data, without an account, or with a lifetime of 0", async () => {
+    expect((await runBinary(["serve", "token", "--account", "a"])).code).toBe(2);
+    expect((await runBinary(["serve", "token", "--data", "x"])).code).toBe(2);
+    expect(
+      (await runBinary(["serve", "token", "--data", "x", "--account", "a", "--lifetime", "0"]))
+        .code,
+    ).toBe(2);
+  });
+});
