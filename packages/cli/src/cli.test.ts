@@ -357,8 +357,18 @@ describe("asc-kit demo", () => {
     expect(stdout).toMatch(
       /layout: +manifest\.json, signature, 2 variants under variant\/ \(\d+ bytes, every chunk verified\)/,
     );
+    // Served, installed on the simulated device, then updated to the version published next.
+    expect(stdout).toMatch(/✓ variant: variant\/\S+\.ipa: \d+ bytes, every chunk verified/);
+    expect(stdout).toMatch(/installed: com\.example\.app6476788026 \(\d{10}\), dtype download/);
     expect(stdout).toMatch(
-      /Done\. \d+ requests on 1 API token, 1 install verification token signed/,
+      /✓ updates: version \d{10} at http:\/\/127\.0\.0\.1:\d+\/6476788026\/2\//,
+    );
+    expect(stdout).toMatch(
+      /installed: com\.example\.app6476788026 1\.0\.2 \(\d{10}\), dtype redownload/,
+    );
+    expect(stdout).not.toContain("✗");
+    expect(stdout).toMatch(
+      /Done\. \d+ requests on 1 API token, 3 install verification tokens signed/,
     );
   });
 });

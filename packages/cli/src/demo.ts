@@ -15,6 +15,7 @@ import { downloadPackageVersion } from "@asc-kit/download";
 import { PemError, fingerprint, generateKeyPair } from "@asc-kit/pem";
 import { createInstallTokenSigner, verifyInstallVerificationToken } from "@asc-kit/install-token";
 import { startSandbox } from "@asc-kit/sandbox";
+import { demoServing } from "./demo-serve.js";
 import { palette } from "./output.js";
 import type { Io } from "./output.js";
 
@@ -129,6 +130,7 @@ export async function runDemo(io: Io): Promise<void> {
 
     say("Download it, verify every chunk against the manifest, and lay it out to serve");
     const folder = await mkdtemp(join(tmpdir(), "asc-kit-demo-"));
+    let served = 0;
     try {
       const laidOut = await downloadPackageVersion(client, current!.id, {
         out: join(folder, "package"),
@@ -138,6 +140,18 @@ export async function runDemo(io: Io): Promise<void> {
         `layout:  manifest.json, signature, ${laidOut.assets.length} variants under variant/ (${bytes} bytes, every chunk verified)`,
       );
       note(`secrets: ${laidOut.assets.length} key blobs beside the folder, mode 0600, never in it`);
+      served = await demoServing({
+        say,
+        note,
+        sandbox,
+        client,
+        folder,
+        appleItemId: demoApp,
+        packageId: created.data!.data.id,
+        versionId: current!.id,
+        keys: pair,
+        keyId: accountKeyId,
+      });
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
@@ -176,7 +190,7 @@ export async function runDemo(io: Io): Promise<void> {
 
     const budget = client.rateLimit?.["user-hour"];
     io.stdout(
-      `\n${colors.green("Done.")} ${sandbox.stats.requests} requests on ${sandbox.stats.tokens} API token${sandbox.stats.tokens === 1 ? "" : "s"}, 1 install verification token signed, ${budget?.remaining ?? "?"} of ${budget?.limit ?? "?"} requests left this hour.\n`,
+      `\n${colors.green("Done.")} ${sandbox.stats.requests} requests on ${sandbox.stats.tokens} API token${sandbox.stats.tokens === 1 ? "" : "s"}, ${served + 1} install verification tokens signed, ${budget?.remaining ?? "?"} of ${budget?.limit ?? "?"} requests left this hour.\n`,
     );
   } finally {
     await sandbox.stop();
