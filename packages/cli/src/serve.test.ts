@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { postgresBinaries, startTestPostgres } from "@asc-kit/test-postgres";
 import type { TestPostgres } from "@asc-kit/test-postgres";
@@ -152,6 +152,55 @@ describe.each(stores)("asc-kit serve on %s, and the device", (_name, onPostgres)
       await server.stop();
     }
   }, 60_000);
+});
+
+describe("asc-kit serve on one PostgreSQL from two instances", () => {
+  it("hands out exactly one download to 200 concurrent restores spread over both", async (context) => {
+    if (!postgresBinaries() && !process.env.CI) return context.skip();
+    const layouts = await layoutsOnDisk();
+    const postgres = await startTestPostgres();
+    const servers: Served[] = [];
+    try {
+      for (const _ of [1, 2])
+        servers.push(
+          await serve(layouts.root, layouts.privateKey, ["--database-url", postgres.url]),
+        );
+      const token = await tokenFor(servers[0]!.summary.data as string, "heidi");
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, async (_, index) => {
+          const response = await fetch(`${servers[index % 2]!.url}/marketplace-kit/restore`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}` },
+            body: JSON.stringify({
+              apps: [{ appleItemId: app }],
+              platform: "iOS",
+              osVersion: "18.2",
+            }),
+          });
+          const body = (await response.json()) as {
+            restores: Array<{ installVerificationToken: string }>;
+          };
+          const payload = body.restores[0]!.installVerificationToken.split(".")[1]!;
+          return (JSON.parse(Buffer.from(payload, "base64url").toString()) as { dtype: string })
+            .dtype;
+        }),
+      );
+      expect(answers.filter((dtype) => dtype === "download")).toHaveLength(1);
+      // A layout removed while served: its files are gone, the servers go on.
+      await rm(join(layouts.root, app, "1", "variant"), { recursive: true });
+      const manifest = JSON.parse(
+        await readFile(join(layouts.root, app, "1", "manifest.json"), "utf8"),
+      ) as {
+        variants: Array<{ assetPath: string }>;
+      };
+      const gone = await fetch(`${servers[1]!.url}/${app}/1/${manifest.variants[0]!.assetPath}`);
+      expect(gone.status).toBe(404);
+      expect((await fetch(`${servers[1]!.url}/.well-known/marketplace-kit`)).status).toBe(200);
+    } finally {
+      for (const server of servers) await server.stop();
+      await postgres.destroy();
+    }
+  }, 120_000);
 });
 
 describe("asc-kit serve token", () => {
