@@ -11,6 +11,15 @@ export interface SqlExecutor {
   close(): Promise<void>;
 }
 
+/**
+ * How long versions read are kept in memory: every restore reads them, and they change a few
+ * times a day. A change this instance makes clears them at once; one another instance makes on
+ * the same database is seen within this time.
+ */
+export const versionsCacheMs = 5_000;
+/** Apps whose versions are kept at most (unknown ids included, so the map is bounded). */
+const versionsCacheSize = 10_000;
+
 /** Any number of instances may start at once on one database: the schema is made under a lock. */
 const schemaLock = 4_157_210_631;
 
@@ -60,10 +69,12 @@ export async function sqlStore(executor: SqlExecutor): Promise<DistributionStore
     await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [schemaLock]);
     for (const statement of schema) await tx.query(statement);
   });
+  const cache = versionsCache(executor);
   return {
     async registerVersion(record: VersionRecord) {
-      await executor.query(
-        `INSERT INTO asc_kit_versions (apple_item_id, apple_version_id, bundle_id,
+      await cache.writing(record.appleItemId, () =>
+        executor.query(
+          `INSERT INTO asc_kit_versions (apple_item_id, apple_version_id, bundle_id,
            short_version_string, bundle_version, platforms, minimum_system_versions, package_url)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)
          ON CONFLICT (apple_item_id, apple_version_id) DO UPDATE SET
@@ -73,45 +84,37 @@ export async function sqlStore(executor: SqlExecutor): Promise<DistributionStore
            platforms = excluded.platforms,
            minimum_system_versions = excluded.minimum_system_versions,
            package_url = excluded.package_url`,
-        [
-          record.appleItemId,
-          record.appleVersionId,
-          record.bundleId,
-          record.shortVersionString,
-          record.bundleVersion,
-          JSON.stringify(record.platforms),
-          JSON.stringify(record.minimumSystemVersions),
-          record.packageUrl,
-        ],
+          [
+            record.appleItemId,
+            record.appleVersionId,
+            record.bundleId,
+            record.shortVersionString,
+            record.bundleVersion,
+            JSON.stringify(record.platforms),
+            JSON.stringify(record.minimumSystemVersions),
+            record.packageUrl,
+          ],
+        ),
       );
     },
     async setAvailability(available, appleItemId, appleVersionId) {
-      const rows =
+      const rows = await cache.writing(appleItemId, () =>
         appleVersionId === undefined
-          ? await executor.query(
+          ? executor.query(
               `INSERT INTO asc_kit_apps (apple_item_id, available) VALUES ($1, $2)
                ON CONFLICT (apple_item_id) DO UPDATE SET available = excluded.available
                RETURNING apple_item_id`,
               [appleItemId, available],
             )
-          : await executor.query(
+          : executor.query(
               `UPDATE asc_kit_versions SET available = $3
                WHERE apple_item_id = $1 AND apple_version_id = $2 RETURNING apple_item_id`,
               [appleItemId, appleVersionId, available],
-            );
+            ),
+      );
       return rows.length;
     },
-    async versionsOf(appleItemIds) {
-      if (appleItemIds.length === 0) return [];
-      const rows = await executor.query<VersionRow>(
-        `SELECT v.*, v.available AND COALESCE(a.available, true) AS servable
-         FROM asc_kit_versions v LEFT JOIN asc_kit_apps a USING (apple_item_id)
-         WHERE v.apple_item_id = ANY($1::text[])
-         ORDER BY v.apple_item_id, v.registered_at, v.apple_version_id`,
-        [appleItemIds],
-      );
-      return rows.map(versionOf);
-    },
+    versionsOf: (appleItemIds) => cache.read(appleItemIds),
     async claimInstalls(account, appleItemIds) {
       const claimed = new Map<string, DownloadType>();
       if (appleItemIds.length === 0) return claimed;
@@ -126,6 +129,46 @@ export async function sqlStore(executor: SqlExecutor): Promise<DistributionStore
       return claimed;
     },
     close: () => executor.close(),
+  };
+}
+
+/** Versions by app, read through to the database for the apps not held or held too long. */
+function versionsCache(executor: SqlExecutor) {
+  const held = new Map<string, { versions: StoredVersion[]; until: number }>();
+  return {
+    /** Runs a write of an app's versions, forgetting them before and after (a read in between). */
+    async writing<T>(appleItemId: string, write: () => Promise<T>): Promise<T> {
+      held.delete(appleItemId);
+      try {
+        return await write();
+      } finally {
+        held.delete(appleItemId);
+      }
+    },
+    async read(appleItemIds: readonly string[]): Promise<StoredVersion[]> {
+      const now = Date.now();
+      const missing = [...new Set(appleItemIds)].filter(
+        (id) => !((held.get(id)?.until ?? 0) > now),
+      );
+      if (missing.length > 0) {
+        const rows = await executor.query<VersionRow>(
+          `SELECT v.*, v.available AND COALESCE(a.available, true) AS servable
+           FROM asc_kit_versions v LEFT JOIN asc_kit_apps a USING (apple_item_id)
+           WHERE v.apple_item_id = ANY($1::text[])
+           ORDER BY v.apple_item_id, v.registered_at, v.apple_version_id`,
+          [missing],
+        );
+        const read = rows.map(versionOf);
+        for (const id of missing) {
+          if (held.size >= versionsCacheSize) held.delete(held.keys().next().value!);
+          held.set(id, {
+            versions: read.filter((version) => version.appleItemId === id),
+            until: now + versionsCacheMs,
+          });
+        }
+      }
+      return [...new Set(appleItemIds)].flatMap((id) => held.get(id)?.versions ?? []);
+    },
   };
 }
 
