@@ -26,6 +26,7 @@ import { coldStart } from "./sections/coldstart.ts";
 import { download } from "./sections/download.ts";
 import { footprint } from "./sections/footprint.ts";
 import { overhead } from "./sections/overhead.ts";
+import { serve } from "./sections/serve.ts";
 import { throughput } from "./sections/throughput.ts";
 import { tokens } from "./sections/tokens.ts";
 import { typecheck } from "./sections/typecheck.ts";
@@ -40,6 +41,7 @@ const sections: Section<any>[] = [
   typecheck,
   codegen,
   tokens,
+  serve,
 ];
 
 const { values } = parseArgs({
