@@ -5,7 +5,7 @@ import { nodeListener } from "@asc-kit/notifications/node";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { describeErrno, errnoOf, localError, usageError } from "../report.js";
-import { secretFromEnv } from "./shared.js";
+import { secretFromEnv, untilStopped } from "./shared.js";
 
 /** `asc-kit notifications listen`: a local receiver, to try a webhook configuration end to end. */
 export function registerNotifications(program: Command, context: Context): void {
@@ -54,15 +54,9 @@ export function registerNotifications(program: Command, context: Context): void 
       });
       const { port: bound } = server.address() as AddressInfo;
       io.stderr(`listening on http://127.0.0.1:${bound}/ (stop with Ctrl-C)\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          server.close(() => resolve());
-          server.closeAllConnections();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
+      await untilStopped(async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
       });
     });
 }

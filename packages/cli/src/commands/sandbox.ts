@@ -3,6 +3,7 @@ import type { Sandbox } from "@asc-kit/sandbox";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { describeErrno, errnoOf, localError, shown, usageError } from "../report.js";
+import { untilStopped } from "./shared.js";
 
 /** `asc-kit sandbox`: a local App Store Connect until SIGINT or SIGTERM. */
 export function registerSandbox(program: Command, context: Context): void {
@@ -24,15 +25,7 @@ export function registerSandbox(program: Command, context: Context): void {
           ? exportLines(sandbox)
           : `${JSON.stringify({ url: sandbox.url, ...sandbox.credentials })}\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          void sandbox.stop().then(resolve);
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await untilStopped(() => sandbox.stop());
     });
 }
 

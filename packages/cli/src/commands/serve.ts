@@ -16,6 +16,7 @@ import type { Context } from "../context.js";
 import { makeFolder, readText } from "../files.js";
 import { describeErrno, errnoOf, localError, shown, usageError } from "../report.js";
 import { openStore, tokenSecret } from "./serve-data.js";
+import { untilStopped } from "./shared.js";
 
 interface ServeOptions {
   key?: string;
@@ -63,15 +64,7 @@ export function registerServe(program: Command, context: Context): void {
     .action(async (root: string, options: ServeOptions) => {
       const running = await start(root, options, context);
       context.io.stdout(`${JSON.stringify(running.summary)}\n`);
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          void running.stop().then(done);
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await untilStopped(() => running.stop());
     });
 
   serve

@@ -38,3 +38,16 @@ export function secretFromEnv(io: Io, name: string): string {
   }
   return secret;
 }
+
+/** Resolves once SIGINT or SIGTERM has arrived and `stop` has finished: a server's lifetime. */
+export function untilStopped(stop: () => Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      void stop().then(() => resolve());
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
