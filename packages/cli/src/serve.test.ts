@@ -1,4 +1,4 @@
-import { readFile, rm } from "node:fs/promises";
+import { cp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { postgresBinaries, startTestPostgres } from "@asc-kit/test-postgres";
 import type { TestPostgres } from "@asc-kit/test-postgres";
@@ -148,6 +148,38 @@ describe.each(stores)("asc-kit serve on %s, and the device", (_name, onPostgres)
         const answer = await fetch(`${server.url}${path}`);
         expect([path, answer.status]).toEqual([path, 404]);
       }
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+describe("asc-kit packages validate, and serve's check before serving", () => {
+  it("passes a good layout, names what is wrong with a bad one, and serve leaves it out", async () => {
+    const layouts = await layoutsOnDisk();
+    const good = join(layouts.root, app, "1");
+    const bad = join(layouts.root, app, "9");
+    await cp(good, bad, { recursive: true });
+    await writeFile(join(bad, ".DS_Store"), "");
+    const [variant] = await readdir(join(bad, "variant"));
+    await writeFile(join(bad, "variant", variant!), Buffer.alloc(20_000));
+    const passed = await runBinary(["--json", "packages", "validate", good]);
+    expect(passed.code).toBe(0);
+    expect(JSON.parse(passed.stdout)).toMatchObject({ ok: true, assets: 2, findings: [] });
+    const failed = await runBinary(["--json", "packages", "validate", bad]);
+    expect(failed.code).toBe(1);
+    const codes = (JSON.parse(failed.stdout) as { findings: Array<{ code: string }> }).findings.map(
+      (finding) => finding.code,
+    );
+    expect(codes.sort()).toEqual(["ERR_CHUNK_DIGEST", "ERR_EXTRA_FILE"]);
+    const human = await runBinary(["packages", "validate", bad]);
+    expect(human.stdout).toMatch(/ERR_CHUNK_DIGEST +variant\//);
+    const server = await serve(layouts.root, layouts.privateKey);
+    try {
+      expect(server.summary.layouts.map((layout: { path: string }) => layout.path)).toEqual([
+        `${app}/1`,
+      ]);
+      expect(server.stderr()).toMatch(new RegExp(`not served: ${app}/9: .*chunk 0`));
     } finally {
       await server.stop();
     }

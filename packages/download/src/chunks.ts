@@ -86,14 +86,22 @@ export class ChunkVerifier {
  * match (0 when there is no file). What a crashed run left is checked, never trusted.
  */
 export async function verifiedPrefix(path: string, asset: ManifestAsset): Promise<number> {
+  return (await verifyFile(path, asset)).verifiedBytes;
+}
+
+/** The file at `path` checked against the asset: the bytes verified, and why it stopped short. */
+export async function verifyFile(
+  path: string,
+  asset: ManifestAsset,
+): Promise<{ verifiedBytes: number; error?: unknown }> {
   const verifier = new ChunkVerifier(asset);
   const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
   try {
     for await (const piece of file as AsyncIterable<Buffer>) verifier.update(piece);
     verifier.finish();
-    return asset.compressedSize;
-  } catch {
-    return verifier.verifiedBytes;
+    return { verifiedBytes: asset.compressedSize };
+  } catch (error) {
+    return { verifiedBytes: verifier.verifiedBytes, error };
   } finally {
     file.destroy();
   }

@@ -1,5 +1,5 @@
-import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import {
   getAlternativeDistributionPackageDelta,
   getAlternativeDistributionPackageVariant,
@@ -12,6 +12,7 @@ import { limitsOf } from "./deadlines.js";
 import type { Deadlines } from "./deadlines.js";
 import { DownloadError, isTransient } from "./errors.js";
 import { backOff, openFresh, place, refuseLinkedFolders, retryableStatuses } from "./transfer.js";
+import { layoutEntries } from "./validate.js";
 import type { OnProgress, Resource } from "./transfer.js";
 import { downloadTransport } from "./transport.js";
 import type { Download, FetchUrl, OpenDownload } from "./transport.js";
@@ -244,25 +245,19 @@ function unzip(zip: Uint8Array): { manifestText: string; signature: Uint8Array }
 
 /** Every asset at its path and nothing else, as Apple's `dist_package_tool validate` wants. */
 async function checkLayout(out: string, manifest: PackageManifest): Promise<void> {
-  const expected = new Set([
-    "manifest.json",
-    "signature",
-    ...[...manifest.variants, ...manifest.deltas].map((asset) => asset.assetPath),
-  ]);
-  const entries = await readdir(out, { recursive: true, withFileTypes: true });
-  const pathOf = (entry: (typeof entries)[number]) =>
-    relative(out, join(entry.parentPath, entry.name)).split(sep).join("/");
-  const found = entries.filter((entry) => entry.isFile()).map(pathOf);
-  // A link serves whatever it points at: never part of a package.
-  const links = entries.filter((entry) => entry.isSymbolicLink()).map(pathOf);
-  const extra = [...found.filter((path) => !expected.has(path)), ...links];
-  const missing = [...expected].filter((path) => !found.includes(path));
-  if (extra.length > 0 || missing.length > 0) {
+  const { extra, missing, links, collisions } = await layoutEntries(out, manifest);
+  const unwanted = [...extra, ...links];
+  if (unwanted.length > 0 || missing.length > 0 || collisions.length > 0) {
     throw new DownloadError(
       "ERR_LAYOUT",
       [
-        extra.length > 0 ? `files that do not belong to the package: ${extra.join(", ")}` : "",
+        unwanted.length > 0
+          ? `files that do not belong to the package: ${unwanted.join(", ")}`
+          : "",
         missing.length > 0 ? `missing: ${missing.join(", ")}` : "",
+        collisions.length > 0
+          ? `paths that differ only in case: ${collisions.map((paths) => paths.join(" and ")).join("; ")}`
+          : "",
       ]
         .filter(Boolean)
         .join("; ") + `. The folder must hold exactly the package before it is served.`,

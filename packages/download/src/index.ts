@@ -3,3 +3,5 @@ export type { DownloadOptions, DownloadResult, DownloadedAsset } from "./downloa
 export { DownloadError } from "./errors.js";
 export type { DownloadErrorCode } from "./errors.js";
 export type { Deadlines } from "./deadlines.js";
+export { validatePackageLayout } from "./validate.js";
+export type { LayoutFinding, LayoutReport } from "./validate.js";

@@ -6,13 +6,14 @@ import {
   listAlternativeDistributionPackageVersions,
 } from "@asc-kit/core";
 import type { AlternativeDistributionPackageVersion, components } from "@asc-kit/core";
-import { downloadPackageVersion } from "@asc-kit/download";
+import { downloadPackageVersion, validatePackageLayout } from "@asc-kit/download";
 import { Option } from "commander";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { table } from "../output.js";
 import { progressBars } from "../progress.js";
-import { usageError } from "../report.js";
+import { ExitCode } from "../exit-codes.js";
+import { Exit, usageError } from "../report.js";
 import { unwrap } from "./shared.js";
 
 type Checksums = components["schemas"]["Checksums"];
@@ -110,6 +111,25 @@ export function registerPackages(program: Command, context: Context): void {
 
 /** `asc-kit packages download`, registered with the other package commands. */
 function registerDownload(packages: Command, context: Context): void {
+  packages
+    .command("validate")
+    .description(
+      "check a package layout as Apple's dist_package_tool validate does, on any platform (every chunk verified)",
+    )
+    .argument("<dir>")
+    .action(async (dir: string) => {
+      const report = await validatePackageLayout(dir);
+      const { colors } = context;
+      const human = report.ok
+        ? `${colors.green("valid")}: ${report.bundleId} (${report.appleItemId}, version ${report.appleVersionId}): ${report.assets} assets, ${report.bytes} bytes, every chunk verified, nothing else in ${dir}\n`
+        : table(
+            ["CODE", "PATH", "WHAT"],
+            report.findings.map((finding) => [finding.code, finding.path ?? "", finding.message]),
+          );
+      context.out(human, report);
+      if (!report.ok) throw new Exit(ExitCode.localValidation);
+    });
+
   packages
     .command("download")
     .description(

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import {
   accountTokens,
   createDistributionHandler,
@@ -9,6 +9,7 @@ import {
   marketplaceKitConfiguration,
 } from "@asc-kit/distribution";
 import { findLayouts, layoutFileHandler, registerLayouts } from "@asc-kit/distribution/node";
+import { validatePackageLayout } from "@asc-kit/download";
 import { createInstallTokenSigner } from "@asc-kit/install-token";
 import { nodeListener } from "@asc-kit/notifications/node";
 import type { Command } from "commander";
@@ -94,19 +95,7 @@ export function registerServe(program: Command, context: Context): void {
 }
 
 async function start(root: string, given: ServeOptions, context: Context) {
-  const missing = (["key", "distributionKeyId", "appleId"] as const)
-    .filter((name) => given[name] === undefined)
-    .map((name) => `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
-  if (missing.length > 0) throw usageError(`serve needs ${missing.join(", ")}.`);
-  const options = given as Required<Pick<ServeOptions, "key" | "distributionKeyId" | "appleId">> &
-    ServeOptions;
-  const port = Number(options.port);
-  if (!/^\d+$/.test(options.port) || port > 65535) {
-    throw usageError(`--port must be a port number from 0 to 65535, not ${shown(options.port)}.`);
-  }
-  if (!/^\d{1,20}$/.test(options.appleId)) {
-    throw usageError("--apple-id must be an Apple ID: digits, such as 6476788026.");
-  }
+  const options = checked(given);
   const privateKey = await readText(options.key, {
     name: "--key",
     insteadOfKey: "Give the path of the alternative distribution key's private key file.",
@@ -124,29 +113,22 @@ async function start(root: string, given: ServeOptions, context: Context) {
   await makeFolder(dataDir);
   const secret = await tokenSecret(dataDir);
   const server = createServer();
-  const address = await listen(server, port, options.host);
+  const address = await listen(server, Number(options.port), options.host);
   const publicUrl = publicUrlOf(options.publicUrl, address);
   const store = await openStore(dataDir, options.databaseUrl).catch(async (error: unknown) => {
     server.close();
     throw error;
   });
   try {
-    const { layouts, refused } = await findLayouts(root, publicUrl).catch((error: unknown) => {
-      throw localError(
-        `Cannot read ${shown(root)}: ${describeErrno(errnoOf(error) ?? "")}.`,
-        errnoOf(error) ?? "LOCAL",
-      );
-    });
-    for (const { path, reason } of refused) context.io.stderr(`not served: ${path}: ${reason}\n`);
+    const layouts = await servedLayouts(root, publicUrl, context);
     await registerLayouts(store.store, layouts);
-    const configuration = marketplaceKitConfiguration({
-      restore: new URL("marketplace-kit/restore", publicUrl).href,
-      updatesUrl: new URL("marketplace-kit/updates", publicUrl).href,
-    });
     const files = layoutFileHandler(layouts);
     const distribution = createDistributionHandler({
       store: store.store,
-      configuration,
+      configuration: marketplaceKitConfiguration({
+        restore: new URL("marketplace-kit/restore", publicUrl).href,
+        updatesUrl: new URL("marketplace-kit/updates", publicUrl).href,
+      }),
       signer,
       authenticate: accountTokens(secret).authenticate,
       onError: (error) =>
@@ -162,11 +144,11 @@ async function start(root: string, given: ServeOptions, context: Context) {
         configuration: new URL(".well-known/marketplace-kit", publicUrl).href,
         store: store.kind,
         data: dataDir,
-        layouts: layouts.map((layout) => ({
-          path: layout.path,
-          appleItemId: layout.record.appleItemId,
-          appleVersionId: layout.record.appleVersionId,
-          packageUrl: layout.record.packageUrl,
+        layouts: layouts.map(({ path, record }) => ({
+          path,
+          appleItemId: record.appleItemId,
+          appleVersionId: record.appleVersionId,
+          packageUrl: record.packageUrl,
         })),
       },
       async stop() {
@@ -180,6 +162,48 @@ async function start(root: string, given: ServeOptions, context: Context) {
     await store.close();
     throw error;
   }
+}
+
+/** The options, every missing or malformed one named at once. */
+function checked(given: ServeOptions) {
+  const missing = (["key", "distributionKeyId", "appleId"] as const)
+    .filter((name) => given[name] === undefined)
+    .map((name) => `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
+  if (missing.length > 0) throw usageError(`serve needs ${missing.join(", ")}.`);
+  const options = given as Required<Pick<ServeOptions, "key" | "distributionKeyId" | "appleId">> &
+    ServeOptions;
+  const port = Number(options.port);
+  if (!/^\d+$/.test(options.port) || port > 65535) {
+    throw usageError(`--port must be a port number from 0 to 65535, not ${shown(options.port)}.`);
+  }
+  if (!/^\d{1,20}$/.test(options.appleId)) {
+    throw usageError("--apple-id must be an Apple ID: digits, such as 6476788026.");
+  }
+  return options;
+}
+
+/**
+ * The layouts under the root that pass Apple's check (every chunk verified) before any device
+ * is handed one; each refused one named on standard error.
+ */
+async function servedLayouts(root: string, publicUrl: string, context: Context) {
+  const { layouts: found, refused } = await findLayouts(root, publicUrl).catch((error: unknown) => {
+    throw localError(
+      `Cannot read ${shown(root)}: ${describeErrno(errnoOf(error) ?? "")}.`,
+      errnoOf(error) ?? "LOCAL",
+    );
+  });
+  const layouts: typeof found = [];
+  for (const layout of found) {
+    const report = await validatePackageLayout(join(root, ...layout.path.split("/")));
+    if (report.ok) layouts.push(layout);
+    else {
+      const reason = report.findings.map((finding) => finding.message).join(" ");
+      refused.push({ path: layout.path, reason });
+    }
+  }
+  for (const { path, reason } of refused) context.io.stderr(`not served: ${path}: ${reason}\n`);
+  return layouts;
 }
 
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
