@@ -16,3 +16,8 @@ export type { SqlExecutor } from "./sql-store.js";
 export type { DistributionStore, StoredVersion, VersionRecord } from "./store.js";
 export { compareVersions } from "./versions.js";
 export type { Platform } from "./versions.js";
+export { installLink } from "./install-link.js";
+export type { InstallLinkOptions } from "./install-link.js";
+export { createSignInHandler, issueLinkToken } from "./signin.js";
+export type { SignInOptions } from "./signin.js";
+export type { Grant, GrantKind } from "./store.js";

@@ -41,6 +41,14 @@ const schema = [
     apple_item_id text PRIMARY KEY,
     available boolean NOT NULL
   )`,
+  `CREATE TABLE IF NOT EXISTS asc_kit_grants (
+    kind text NOT NULL,
+    hash text NOT NULL,
+    account text NOT NULL,
+    data jsonb NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (kind, hash)
+  )`,
   `CREATE TABLE IF NOT EXISTS asc_kit_installs (
     account text NOT NULL,
     apple_item_id text NOT NULL,
@@ -127,6 +135,35 @@ export async function sqlStore(executor: SqlExecutor): Promise<DistributionStore
       const first = new Set(inserted.map((row) => row.apple_item_id));
       for (const id of appleItemIds) claimed.set(id, first.has(id) ? "download" : "redownload");
       return claimed;
+    },
+    async saveGrant(grant) {
+      // Grants that expired a day ago or more go with every hundredth new one.
+      if (Math.random() < 0.01) {
+        await executor.query(
+          `DELETE FROM asc_kit_grants WHERE expires_at < now() - interval '1 day'`,
+        );
+      }
+      await executor.query(
+        `INSERT INTO asc_kit_grants (kind, hash, account, data, expires_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5)`,
+        [
+          grant.kind,
+          grant.hash,
+          grant.account,
+          JSON.stringify(grant.data),
+          grant.expiresAt.toISOString(),
+        ],
+      );
+    },
+    async takeGrant(kind, hash) {
+      const [taken] = await executor.query<{ account: string; data: unknown; live: boolean }>(
+        `DELETE FROM asc_kit_grants WHERE kind = $1 AND hash = $2
+         RETURNING account, data, expires_at > now() AS live`,
+        [kind, hash],
+      );
+      if (!taken?.live) return undefined;
+      const data = typeof taken.data === "string" ? JSON.parse(taken.data) : taken.data;
+      return { account: taken.account, data: data as Record<string, string> };
     },
     close: () => executor.close(),
   };

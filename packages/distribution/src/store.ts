@@ -58,6 +58,30 @@ export interface DistributionStore {
     account: string,
     appleItemIds: readonly string[],
   ): Promise<Map<string, DownloadType>>;
+  /**
+   * Keeps a one-time secret of sign-in (an install link's token, an authorization code, a
+   * refresh token) by its SHA-256, never the secret itself, until `expiresAt`.
+   */
+  saveGrant(grant: Grant): Promise<void>;
+  /**
+   * Takes a one-time secret by its hash: returns and deletes it in one statement, so that of any
+   * number of callers one alone gets it. `undefined` when it is unknown, taken or expired.
+   */
+  takeGrant(kind: GrantKind, hash: string): Promise<Pick<Grant, "account" | "data"> | undefined>;
   /** Closes connections; the store is not used after. */
   close(): Promise<void>;
+}
+
+/** What a one-time secret of sign-in is for. */
+export type GrantKind = "link" | "code" | "refresh";
+
+/** A one-time secret of sign-in, as the store keeps it. */
+export interface Grant {
+  kind: GrantKind;
+  /** The secret's SHA-256, base64url. */
+  hash: string;
+  account: string;
+  /** What else must match when it is used (a code's PKCE challenge and client). */
+  data: Record<string, string>;
+  expiresAt: Date;
 }

@@ -78,6 +78,28 @@ export function storeContract(store: () => DistributionStore, reopen: () => Prom
       expect(downloads).toHaveLength(1);
     });
 
+    it("gives a grant to one taker only, and never an expired one", async () => {
+      const grant = (hash: string, expiresAt = new Date(Date.now() + 60_000)) => ({
+        kind: "code" as const,
+        hash,
+        account: "ivan",
+        data: { challenge: "c", clientId: "d" },
+        expiresAt,
+      });
+      await store().saveGrant(grant("once"));
+      const takers = await Promise.all(
+        Array.from({ length: 50 }, () => store().takeGrant("code", "once")),
+      );
+      expect(takers.filter(Boolean)).toEqual([
+        { account: "ivan", data: { challenge: "c", clientId: "d" } },
+      ]);
+      expect(await store().takeGrant("code", "once")).toBeUndefined();
+      await store().saveGrant(grant("expired", new Date(Date.now() - 1_000)));
+      expect(await store().takeGrant("code", "expired")).toBeUndefined();
+      await store().saveGrant(grant("other-kind"));
+      expect(await store().takeGrant("refresh", "other-kind")).toBeUndefined();
+    });
+
     it("keeps everything through a close and a reopen", async () => {
       const record = versionRecord();
       await store().registerVersion(record);
