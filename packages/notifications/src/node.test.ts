@@ -66,7 +66,34 @@ describe("nodeListener", () => {
     ];
     for (const [text, status] of cases) expect(await rawStatus(port, text), text).toBe(status);
     const answer = await fetch(`http://127.0.0.1:${port}/still?here=1`);
-    expect(await answer.text()).toBe("GET http://localhost/still?here=1");
+    expect(await answer.text()).toBe(`GET http://127.0.0.1:${port}/still?here=1`);
+  });
+
+  it("builds each URL from the Host header, never letting the target change the host", async () => {
+    const port = await serve(
+      async (request) => new Response(null, { headers: { "x-url": request.url } }),
+    );
+    const urlOf = async (head: string) => {
+      const answer = await new Promise<string>((resolve) => {
+        let received = "";
+        const socket = connect(port, "127.0.0.1", () => socket.write(`${head}\r\n\r\n`));
+        socket.on("data", (data) => (received += data.toString()));
+        socket.on("end", () => resolve(received));
+        socket.on("error", () => resolve(received));
+        setTimeout(() => socket.destroy(), 500);
+        socket.on("close", () => resolve(received));
+      });
+      return /\r\nx-url: (\S+)\r\n/i.exec(answer)?.[1];
+    };
+    expect(await urlOf("GET /a HTTP/1.1\r\nHost: apps.example.com\r\nConnection: close")).toBe(
+      "http://apps.example.com/a",
+    );
+    expect(
+      await urlOf("GET //evil.example/x HTTP/1.1\r\nHost: apps.example.com\r\nConnection: close"),
+    ).toBe("http://apps.example.com//evil.example/x");
+    expect(await urlOf("GET /a HTTP/1.1\r\nHost: bad host/x\r\nConnection: close")).toBe(
+      "http://localhost/a",
+    );
   });
 
   it("answers 500 when the handler throws or rejects, and tells onError", async () => {

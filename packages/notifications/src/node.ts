@@ -7,6 +7,11 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 export interface NodeListenerOptions {
   /** Told of what failed where the answer could only be an error status. Default: nothing. */
   onError?: (error: unknown) => void;
+  /**
+   * The origin every `Request` URL gets, such as `https://apps.example.com` behind a TLS proxy.
+   * Default: the request's `Host` header, over `https` on a TLS socket and `http` otherwise.
+   */
+  origin?: string;
 }
 
 /** Methods a `Request` cannot carry (the Fetch standard forbids them). */
@@ -40,7 +45,7 @@ export function nodeListener(
     response.on("error", () => undefined);
     let webRequest: Request;
     try {
-      webRequest = toRequest(request);
+      webRequest = toRequest(request, options.origin);
     } catch {
       request.resume();
       const status = forbiddenMethods.test(request.method ?? "") ? 405 : 400;
@@ -63,11 +68,18 @@ export function nodeListener(
   };
 }
 
-function toRequest(request: IncomingMessage): Request {
+/** A host name and port as a `Host` header may give them; anything else is not used. */
+const hostHeader = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+function toRequest(request: IncomingMessage, origin: string | undefined): Request {
   const target = request.url ?? "";
   // Origin-form only: an absolute or `*` target is not a path this server serves.
   if (!target.startsWith("/")) throw new TypeError("the request target is not a path");
-  const url = new URL(`http://localhost${target}`);
+  const host = request.headers.host;
+  const scheme = (request.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  const base = origin ?? `${scheme}://${host && hostHeader.test(host) ? host : "localhost"}`;
+  // Joined as text: resolved against the base, a target such as `//elsewhere/x` would change the host.
+  const url = new URL(`${base}${target}`);
   const headers = new Headers();
   for (let at = 0; at + 1 < request.rawHeaders.length; at += 2) {
     headers.append(request.rawHeaders[at]!, request.rawHeaders[at + 1]!);
