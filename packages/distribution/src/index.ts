@@ -21,3 +21,5 @@ export type { InstallLinkOptions } from "./install-link.js";
 export { createSignInHandler, issueLinkToken } from "./signin.js";
 export type { SignInOptions } from "./signin.js";
 export type { Grant, GrantKind } from "./store.js";
+export { createInstallPageHandler } from "./install-page.js";
+export type { InstallPageOptions } from "./install-page.js";
