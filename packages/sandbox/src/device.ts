@@ -1,6 +1,8 @@
 import { parsePackageManifest, verifiedAsset } from "@asc-kit/core";
 import type { ManifestAsset, PackageManifest } from "@asc-kit/core";
 import { verifyInstallVerificationToken } from "@asc-kit/install-token";
+import { exchangeLinkToken, readInstallLink, signInAgain, signInServer } from "./device-signin.js";
+import type { InstallLink } from "./device-signin.js";
 import type { InstallTokenClaims } from "@asc-kit/install-token";
 
 /** What the simulated device is, and whom it talks to. */
@@ -32,12 +34,20 @@ export interface DeviceOptions {
   timeoutMs?: number;
   /** Told of each step as it ends. */
   onStep?: (step: DeviceStep) => void;
+  /**
+   * A `marketplace-kit://install` link to start from, as a tap on a website's install button
+   * gives it: its package must be on the origin's host, and its `token` is exchanged for the
+   * access token the device then restores with.
+   */
+  link?: string;
 }
 
 /** One step of an install or update and its verdict. */
 export interface DeviceStep {
   step:
     | "configuration"
+    | "link"
+    | "sign-in"
     | "restore"
     | "updates"
     | "token"
@@ -137,12 +147,8 @@ async function run(options: DeviceOptions, heldVersion: string | undefined): Pro
       `restore ${configuration.restore}, updates every ${configuration.pollingInterval} h`,
     );
     const kind = heldVersion === undefined ? "restore" : "updates";
-    const served = await ask(
-      kind,
-      kind === "restore" ? configuration.restore : configuration.updates,
-      heldVersion,
-      options,
-    );
+    const url = kind === "restore" ? configuration.restore : configuration.updates;
+    const served = await askSignedIn(origin, kind, url, heldVersion, options, pass);
     if (!served) {
       pass("updates", "no newer version");
       return { ok: true, steps, updated: false };
@@ -302,6 +308,66 @@ async function json(
   throw new StepFailure(step, "the answer is not a JSON object.");
 }
 
+/**
+ * Restore or updates, signed in as the device is: with the access token a link's `token` is
+ * exchanged for, when a link is given; and when the server answers 401 or 403, signed in again
+ * with an authorization code and PKCE, then asked once more.
+ */
+async function askSignedIn(
+  origin: URL,
+  kind: "restore" | "updates",
+  url: string,
+  heldVersion: string | undefined,
+  options: DeviceOptions,
+  pass: (step: DeviceStep["step"], detail: string) => void,
+): Promise<Served | undefined> {
+  const fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const signingIn = async <T>(work: () => Promise<T>) =>
+    work().catch((error: unknown) => {
+      throw new StepFailure("sign-in", (error as Error).message);
+    });
+  let server: Awaited<ReturnType<typeof signInServer>> | undefined;
+  let asked = options;
+  let link: InstallLink | undefined;
+  if (options.link !== undefined) {
+    link = await Promise.resolve()
+      .then(() => readInstallLink(options.link!, origin))
+      .catch((error: unknown) => {
+        throw new StepFailure("link", (error as Error).message);
+      });
+    pass(
+      "link",
+      `package on ${link.packageUrl.host}${link.account ? `, account ${link.account}` : ""}`,
+    );
+    if (link.token) {
+      server = await signingIn(() => signInServer(origin, fetcher));
+      const token = await signingIn(() => exchangeLinkToken(server!, link!.token!));
+      asked = { ...options, token };
+      pass("sign-in", "the link's token exchanged for an access token");
+    }
+  }
+  try {
+    return await ask(kind, url, heldVersion, asked);
+  } catch (error) {
+    if (!(error instanceof SignInNeeded)) throw error;
+    pass(kind, `${error.status}: signing in again`);
+    server ??= await signingIn(() => signInServer(origin, fetcher));
+    const token = await signingIn(() => signInAgain(server!, link?.account, fetcher));
+    pass("sign-in", "signed in with an authorization code and PKCE S256");
+    return ask(kind, url, heldVersion, { ...options, token });
+  }
+}
+
+/** The server wants the person signed in (again): 401 or 403. */
+class SignInNeeded extends StepFailure {
+  constructor(
+    kind: "restore" | "updates",
+    readonly status: number,
+  ) {
+    super(kind, `the server answered ${status}: the device would ask the person to sign in again.`);
+  }
+}
+
 /** Restore or updates for the one app; undefined for an update the server does not offer. */
 async function ask(
   kind: "restore" | "updates",
@@ -330,12 +396,8 @@ async function ask(
   ).catch((error: unknown) => {
     throw new StepFailure(kind, `the ${kind} request failed: ${(error as Error).message}`);
   });
-  if (response.status === 401 || response.status === 403) {
-    throw new StepFailure(
-      kind,
-      `the server answered ${response.status}: the device would ask the person to sign in again.`,
-    );
-  }
+  if (response.status === 401 || response.status === 403)
+    throw new SignInNeeded(kind, response.status);
   if (response.status !== 200)
     throw new StepFailure(kind, `the server answered ${response.status}.`);
   const body = await json(response, kind);
