@@ -103,7 +103,7 @@ const brokenRules: Array<[string, DeviceStep["step"], Breaker, Partial<DeviceOpt
   ],
   [
     "refuses the account",
-    "restore",
+    "sign-in",
     async (request, next) =>
       request.url.endsWith("/restore") ? new Response(null, { status: 401 }) : next(request),
   ],

@@ -99,12 +99,13 @@ describe.each(stores)("asc-kit serve on %s, and the device", (_name, onPostgres)
         update.last!.installed.appleVersionId,
       );
       expect(none.last).toMatchObject({ ok: true, updated: false });
-      // Without a token, or with one the server did not issue: the device names the step.
+      // With a token the server did not issue, the device signs in again, and with nobody
+      // signed in on the website (no --trial-account, no --account-hook) it cannot.
       const refused = await device(layouts, server.url, "not-a-token");
       expect(refused.code).toBe(1);
       expect(JSON.parse(refused.stderr)).toMatchObject({
         code: "DEVICE_CHECK_FAILED",
-        message: expect.stringMatching(/^The restore step failed: the server answered 403/),
+        message: expect.stringMatching(/^The sign-in step failed: the sign-in page answered 401/),
       });
       expect(server.stderr()).not.toContain(token);
     } finally {
@@ -148,6 +149,96 @@ describe.each(stores)("asc-kit serve on %s, and the device", (_name, onPostgres)
         const answer = await fetch(`${server.url}${path}`);
         expect([path, answer.status]).toEqual([path, 404]);
       }
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+describe("asc-kit serve for a website: the install page, the sign-in, a device from a link", () => {
+  it("installs from the page's link, and signs in again with PKCE when a token is refused", async () => {
+    const layouts = await layoutsOnDisk();
+    const server = await serve(layouts.root, layouts.privateKey, [
+      "--trial-account",
+      "alice@example.com",
+    ]);
+    try {
+      const page = server.summary.layouts[0].installPage as string;
+      expect(page).toBe(`${server.url}/install/${app}`);
+      const html = await fetch(page);
+      expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(await html.text()).toContain('<button id="install"');
+      const answer = await fetch(page, { method: "POST", headers: { origin: server.url } });
+      const { link } = (await answer.json()) as { link: string };
+      expect(link).toMatch(/^marketplace-kit:\/\/install\?alternativeDistributionPackage=/);
+      const fromLink = await runBinary([
+        "--json",
+        ...["device", "install", "--origin", server.url, "--app", app, "--link", link],
+        ...[
+          "--public-key",
+          layouts.publicKey,
+          "--distribution-key-id",
+          keyId,
+          "--apple-id",
+          distributor,
+        ],
+      ]);
+      expect(fromLink.code, fromLink.stderr).toBe(0);
+      const steps = fromLink.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { step?: string; ok: boolean });
+      expect(steps.filter((line) => line.step).map((line) => line.step)).toEqual([
+        "configuration",
+        "link",
+        "sign-in",
+        "restore",
+        "token",
+        "package-host",
+        "manifest",
+        "signature",
+        "variant",
+      ]);
+      // A refused token: 403, then the authorization code flow with PKCE, then restore again.
+      const again = await device(layouts, server.url, "not-a-token");
+      expect(again.code, again.stderr).toBe(0);
+      expect(
+        again.lines
+          .filter((line) => line.step)
+          .map((line) => `${line.step}:${line.ok}`)
+          .slice(1, 4),
+      ).toEqual(["restore:true", "sign-in:true", "restore:true"]);
+      expect(again.lines.find((line) => line.step === "sign-in")!.detail).toMatch(/PKCE S256/);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+describe("asc-kit serve --account-hook", () => {
+  it("asks the module who is signed in, and refuses both ways at once", async () => {
+    const layouts = await layoutsOnDisk();
+    const hook = join(layouts.folder, "account-hook.mjs");
+    await writeFile(
+      hook,
+      'export default (request) => request.headers.get("x-user") ?? undefined;\n',
+    );
+    const both = await runBinary([
+      ...["serve", layouts.root, "--key", layouts.privateKey, "--distribution-key-id", keyId],
+      ...["--apple-id", distributor, "--account-hook", hook, "--trial-account", "a"],
+    ]);
+    expect(both.code).toBe(2);
+    const server = await serve(layouts.root, layouts.privateKey, ["--account-hook", hook]);
+    try {
+      const page = `${server.url}/install/${app}`;
+      const signedIn = await fetch(page, {
+        method: "POST",
+        headers: { origin: server.url, "x-user": "dana@example.com" },
+      });
+      const { link } = (await signedIn.json()) as { link: string };
+      expect(new URL(link).searchParams.get("account")).toBe("dana@example.com");
+      const nobody = await fetch(page, { method: "POST", headers: { origin: server.url } });
+      expect(nobody.status).toBe(401);
     } finally {
       await server.stop();
     }

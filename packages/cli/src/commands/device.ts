@@ -13,6 +13,7 @@ interface DeviceCommandOptions {
   origin: string;
   app: string;
   token?: string;
+  link?: string;
   platform: string;
   os: string;
   publicKey?: string;
@@ -32,6 +33,10 @@ export function registerDevice(program: Command, context: Context): void {
       .requiredOption("--origin <url>", "the distributor's origin (https; http on loopback)")
       .requiredOption("--app <appleItemId>", "the app's Apple ID")
       .option("--token <bearer>", "the bearer token the device sends")
+      .option(
+        "--link <url>",
+        "start from a marketplace-kit://install link (an install page's): its token is exchanged for the access token",
+      )
       .option("--platform <name>", "iOS or iPadOS", "iOS")
       .option("--os <version>", "the device's OS version", "18.2")
       .option(
@@ -99,6 +104,7 @@ async function deviceOptions(
     platform: options.platform,
     osVersion: options.os,
     ...(options.token ? { token: options.token } : {}),
+    ...(options.link ? { link: options.link } : {}),
     ...(options.distributionKeyId ? { keyId: options.distributionKeyId } : {}),
     ...(options.appleId ? { issuer: options.appleId } : {}),
   };

@@ -2,15 +2,21 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   accountTokens,
   createDistributionHandler,
+  createInstallPageHandler,
+  createSignInHandler,
   deviceUrl,
   marketplaceKitConfiguration,
 } from "@asc-kit/distribution";
+import type { AccountTokens, DistributionStore } from "@asc-kit/distribution";
 import { findLayouts, layoutFileHandler, registerLayouts } from "@asc-kit/distribution/node";
+import type { Layout } from "@asc-kit/distribution/node";
 import { validatePackageLayout } from "@asc-kit/download";
 import { createInstallTokenSigner } from "@asc-kit/install-token";
+import type { InstallTokenSigner } from "@asc-kit/install-token";
 import { nodeListener } from "@asc-kit/notifications/node";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
@@ -28,6 +34,8 @@ interface ServeOptions {
   host: string;
   data?: string;
   databaseUrl?: string;
+  trialAccount?: string;
+  accountHook?: string;
 }
 
 /** `asc-kit serve`: the server devices call, over the layouts `packages download` wrote. */
@@ -62,6 +70,14 @@ export function registerServe(program: Command, context: Context): void {
       "where the embedded store and the token secret live (default: <root>.serve-data, beside the root)",
     )
     .option("--database-url <url>", "keep installs in PostgreSQL instead of the embedded store")
+    .option(
+      "--account-hook <module>",
+      "a JavaScript module whose default export answers the signed-in account of a web request (or undefined): your website's session check",
+    )
+    .option(
+      "--trial-account <id>",
+      "for trials: every visitor of the install pages and the sign-in is this account",
+    )
     .action(async (root: string, options: ServeOptions) => {
       const running = await start(root, options, context);
       context.io.stdout(`${JSON.stringify(running.summary)}\n`);
@@ -122,21 +138,25 @@ async function start(root: string, given: ServeOptions, context: Context) {
   try {
     const layouts = await servedLayouts(root, publicUrl, context);
     await registerLayouts(store.store, layouts);
-    const files = layoutFileHandler(layouts);
-    const distribution = createDistributionHandler({
+    const handlers = await webHandlers({
       store: store.store,
-      configuration: marketplaceKitConfiguration({
-        restore: new URL("marketplace-kit/restore", publicUrl).href,
-        updatesUrl: new URL("marketplace-kit/updates", publicUrl).href,
-      }),
       signer,
-      authenticate: accountTokens(secret).authenticate,
+      tokens: accountTokens(secret),
+      publicUrl,
+      layouts,
+      account: await accountCheck(options),
       onError: (error) =>
         context.io.stderr(`error: ${(error as Error)?.message ?? String(error)}\n`),
     });
     server.on(
       "request",
-      nodeListener(async (request) => (await files(request)) ?? distribution(request)),
+      nodeListener(async (request) => {
+        for (const handler of handlers) {
+          const answer = await handler(request);
+          if (answer) return answer;
+        }
+        return new Response(null, { status: 404 });
+      }),
     );
     return {
       summary: {
@@ -149,6 +169,7 @@ async function start(root: string, given: ServeOptions, context: Context) {
           appleItemId: record.appleItemId,
           appleVersionId: record.appleVersionId,
           packageUrl: record.packageUrl,
+          installPage: new URL(`install/${record.appleItemId}`, publicUrl).href,
         })),
       },
       async stop() {
@@ -162,6 +183,90 @@ async function start(root: string, given: ServeOptions, context: Context) {
     await store.close();
     throw error;
   }
+}
+
+type AccountCheck = (request: Request) => string | undefined | Promise<string | undefined>;
+
+/**
+ * Who is signed in on the website, for the install pages and the sign-in: the hook module's
+ * answer, the trial account for everyone, or nobody.
+ */
+async function accountCheck(options: ServeOptions): Promise<AccountCheck> {
+  if (options.trialAccount !== undefined && options.accountHook !== undefined) {
+    throw usageError("Give --account-hook or --trial-account, not both.");
+  }
+  if (options.trialAccount !== undefined) return () => options.trialAccount;
+  if (options.accountHook === undefined) return () => undefined;
+  const hook = (await import(pathToFileURL(resolve(options.accountHook)).href).catch(
+    (error: unknown) => {
+      throw localError(
+        `Cannot load --account-hook ${shown(options.accountHook!)}: ${(error as Error).message}`,
+        "ACCOUNT_HOOK",
+      );
+    },
+  )) as { default?: unknown };
+  if (typeof hook.default !== "function") {
+    throw localError(
+      "--account-hook's module must export a function as its default: (request) => account or undefined.",
+      "ACCOUNT_HOOK",
+    );
+  }
+  return hook.default as AccountCheck;
+}
+
+/**
+ * The server's handlers, tried in turn: the layouts' files, an install page per app
+ * (`/install/<appleItemId>`), the sign-in, and the distribution handler.
+ */
+async function webHandlers(parts: {
+  store: DistributionStore;
+  signer: InstallTokenSigner;
+  tokens: AccountTokens;
+  publicUrl: string;
+  layouts: Layout[];
+  account: AccountCheck;
+  onError: (error: unknown) => void;
+}): Promise<Array<(request: Request) => Promise<Response | undefined>>> {
+  const { store, signer, tokens, publicUrl, layouts, account } = parts;
+  const apps = new Map(layouts.map(({ record }) => [record.appleItemId, record.bundleId]));
+  const pages = [...apps].map(([appleItemId, appName]) =>
+    createInstallPageHandler({
+      store,
+      signer,
+      appleItemId,
+      appName,
+      account,
+      path: `/install/${appleItemId}`,
+    }),
+  );
+  const signIn = createSignInHandler({
+    store,
+    issuer: publicUrl,
+    tokens,
+    signIn: async (request, { loginHint }) => {
+      const signedIn = await account(request);
+      if (signedIn) return { account: signedIn };
+      const who = loginHint ? ` as ${loginHint.replace(/[<>&"']/g, "")}` : "";
+      return new Response(
+        `<!doctype html><title>Sign in</title><p>Sign in${who} on this website first: this server has no sign-in page of its own (asc-kit serve --account-hook).</p>`,
+        {
+          status: 401,
+          headers: { "content-type": "text/html; charset=utf-8" },
+        },
+      );
+    },
+  });
+  const distribution = createDistributionHandler({
+    store,
+    configuration: marketplaceKitConfiguration({
+      restore: new URL("marketplace-kit/restore", publicUrl).href,
+      updatesUrl: new URL("marketplace-kit/updates", publicUrl).href,
+    }),
+    signer,
+    authenticate: tokens.authenticate,
+    onError: parts.onError,
+  });
+  return [layoutFileHandler(layouts), ...pages, signIn, distribution];
 }
 
 /** The options, every missing or malformed one named at once. */
