@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { defaultBaseUrl } from "@asc-kit/core";
 import { Command, CommanderError, Help, Option } from "commander";
 import { heldVersionArgs, registerDevice } from "./commands/device.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerDomains } from "./commands/domains.js";
 import { registerInstallToken } from "./commands/install-token.js";
 import { registerKeys } from "./commands/keys.js";
@@ -98,6 +99,7 @@ export function buildProgram(io: Io): Command {
   registerSandbox(program, context);
   registerServe(program, context);
   registerDevice(program, context);
+  registerDoctor(program, context);
   program
     .command("demo")
     .description(
