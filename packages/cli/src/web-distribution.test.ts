@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -17,6 +18,7 @@ const blockAfter = (heading: string) =>
 const block = blockAfter("## Web distribution");
 const marketplaceBlock = blockAfter("## Marketplaces");
 const servingBlock = blockAfter("## Serving installs");
+const websiteBlock = blockAfter("## Distributing from your website");
 const words = (command: string) =>
   [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!);
 
@@ -60,7 +62,11 @@ describe("the README's web distribution walk-through", () => {
   }, 60_000);
 });
 
-/** The README's serving commands, after the walk-through, in its folder: serve, a token, a device. */
+/**
+ * The README's serving and website commands, after the walk-through, in its folder: a server in
+ * the background, a token or an install page's link, a device; the README's port swapped for a
+ * free one.
+ */
 async function runServingBlock(
   cwd: string,
   env: Record<string, string>,
@@ -68,23 +74,25 @@ async function runServingBlock(
 ) {
   const listed = await runBinary(["--json", "keys", "list"], { env, cwd });
   ids["<key-id>"] = (JSON.parse(listed.stdout) as Array<{ id: string }>)[0]!.id;
+  for (const block of [servingBlock, websiteBlock]) await runBlock(block, cwd, env, ids);
+}
+
+async function runBlock(
+  block: string,
+  cwd: string,
+  env: Record<string, string>,
+  ids: Record<string, string>,
+) {
   const port = String(await freePort());
-  const background: Array<{ kill(): void }> = [];
+  const background: ChildProcess[] = [];
   try {
-    for (const line of servingBlock.trim().split("\n")) {
+    for (const line of block.trim().split("\n")) {
       const args = words(line.replace(/ &$/, ""))
         .slice(1)
         .map((word) => ids[word] ?? word.replace("8080", port));
       if (line.endsWith("&")) {
-        const child = spawn(process.execPath, [bin, ...args], {
-          env: { PATH: process.env.PATH, ...env },
-          cwd,
-        });
-        background.push(child);
-        await new Promise<void>((resolve, reject) => {
-          child.stdout.once("data", () => resolve());
-          child.once("exit", (code) => reject(new Error(`${line} exited ${code}`)));
-        });
+        background.push(await inBackground(args, cwd, env, line));
+        if (block.includes("<link>")) ids["<link>"] = await installPageLink(port, args);
         continue;
       }
       const ran = await runBinary(["--json", ...args], { env, cwd });
@@ -94,8 +102,41 @@ async function runServingBlock(
       if (args[0] === "device") expect(ran.stdout).toContain('"ok":true,"installed"');
     }
   } finally {
-    for (const child of background) child.kill();
+    for (const child of background) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill();
+      await exited;
+    }
   }
+}
+
+/** Starts a command that serves until stopped; resolves once it has printed its first line. */
+async function inBackground(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  line: string,
+) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    cwd,
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`${line} exited ${code}`)));
+  });
+  return child;
+}
+
+/** What the install page's button navigates to: the link its POST answers. */
+async function installPageLink(port: string, serveArgs: string[]): Promise<string> {
+  const appleId = serveArgs[serveArgs.indexOf("--apple-id") + 1];
+  const origin = `http://127.0.0.1:${port}`;
+  const answer = await fetch(`${origin}/install/${appleId}`, {
+    method: "POST",
+    headers: { origin },
+  });
+  return ((await answer.json()) as { link: string }).link;
 }
 
 function freePort(): Promise<number> {
