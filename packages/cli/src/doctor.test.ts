@@ -20,8 +20,8 @@ import { nodeListener } from "@asc-kit/notifications/node";
 import { generateKeyPair } from "@asc-kit/pem";
 import { startSandbox } from "@asc-kit/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bin } from "./test-support/binary.js";
-import { app, distributor, keyId, layoutsOnDisk } from "./test-support/layouts.js";
+import { bin, runBinary } from "./test-support/binary.js";
+import { app, distributor, keyId, layoutsOnDisk, serve } from "./test-support/layouts.js";
 
 /** The download package's test certificate, for localhost: trusted by the doctor's process only. */
 const fixtures = new URL("../../download/src/test-fixtures/", import.meta.url);
@@ -143,6 +143,53 @@ describe("asc-kit doctor", () => {
       "skipped",
     );
   });
+
+  it("passes asc-kit serve itself, over TLS with a self-signed certificate", async () => {
+    const layouts = await layoutsOnDisk();
+    const served = await serve(layouts.root, layouts.privateKey, [
+      ...["--tls-cert", new URL("localhost-cert.pem", fixtures).pathname],
+      ...["--tls-key", new URL("localhost-key.pem", fixtures).pathname],
+    ]);
+    try {
+      expect(served.url).toMatch(/^https:\/\/localhost:\d+$/);
+      const token = await runBinary([
+        "serve",
+        "token",
+        "--data",
+        served.summary.data,
+        "--account",
+        "gus",
+      ]);
+      const report = await new Promise<{ code: number; stdout: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [
+            bin,
+            "--json",
+            "doctor",
+            served.url,
+            "--app",
+            app,
+            "--token",
+            token.stdout.trim(),
+            "--public-key",
+            layouts.publicKey,
+          ],
+          {
+            env: {
+              PATH: process.env.PATH,
+              NODE_EXTRA_CA_CERTS: new URL("localhost-cert.pem", fixtures).pathname,
+            },
+          },
+          (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout }),
+        ),
+      );
+      expect(report.code, report.stdout).toBe(0);
+      expect(JSON.parse(report.stdout)).toMatchObject({ ok: true });
+    } finally {
+      await served.stop();
+    }
+  }, 60_000);
 
   it("checks with App Store Connect that the host is under a registered domain and the key exists", async () => {
     breaker = undefined;

@@ -1,4 +1,6 @@
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { Server as HttpsServer } from "node:https";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -36,6 +38,8 @@ interface ServeOptions {
   databaseUrl?: string;
   trialAccount?: string;
   accountHook?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** `asc-kit serve`: the server devices call, over the layouts `packages download` wrote. */
@@ -74,6 +78,8 @@ export function registerServe(program: Command, context: Context): void {
       "--account-hook <module>",
       "a JavaScript module whose default export answers the signed-in account of a web request (or undefined): your website's session check",
     )
+    .option("--tls-cert <file>", "serve https with this certificate (PEM; with --tls-key)")
+    .option("--tls-key <file>", "the certificate's private key (PEM)")
     .option(
       "--trial-account <id>",
       "for trials: every visitor of the install pages and the sign-in is this account",
@@ -128,9 +134,10 @@ async function start(root: string, given: ServeOptions, context: Context) {
   }
   await makeFolder(dataDir);
   const secret = await tokenSecret(dataDir);
-  const server = createServer();
+  const tls = await tlsOf(options);
+  const server = tls ? createHttpsServer(tls) : createServer();
   const address = await listen(server, Number(options.port), options.host);
-  const publicUrl = publicUrlOf(options.publicUrl, address);
+  const publicUrl = publicUrlOf(options.publicUrl, address, tls !== undefined);
   const store = await openStore(dataDir, options.databaseUrl).catch(async (error: unknown) => {
     server.close();
     throw error;
@@ -269,6 +276,23 @@ async function webHandlers(parts: {
   return [layoutFileHandler(layouts), ...pages, signIn, distribution];
 }
 
+/** The certificate and key for https, when both are given. */
+async function tlsOf(options: ServeOptions): Promise<{ cert: string; key: string } | undefined> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw usageError("--tls-cert and --tls-key go together.");
+  }
+  if (options.tlsCert === undefined) return undefined;
+  const cert = await readText(options.tlsCert, {
+    name: "--tls-cert",
+    insteadOfKey: "Give the certificate's file name.",
+  });
+  const key = await readText(options.tlsKey!, {
+    name: "--tls-key",
+    insteadOfKey: "Give the key's file name.",
+  });
+  return { cert, key };
+}
+
 /** The options, every missing or malformed one named at once. */
 function checked(given: ServeOptions) {
   const missing = (["key", "distributionKeyId", "appleId"] as const)
@@ -311,7 +335,11 @@ async function servedLayouts(root: string, publicUrl: string, context: Context) 
   return layouts;
 }
 
-async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+async function listen(
+  server: Server | HttpsServer,
+  port: number,
+  host: string,
+): Promise<AddressInfo> {
   await new Promise<void>((done, fail) => {
     server.once("error", (error) => {
       const errno = errnoOf(error);
@@ -333,7 +361,7 @@ async function listen(server: Server, port: number, host: string): Promise<Addre
 }
 
 /** The URL devices use: given (https, or http on loopback), or where the server listens. */
-function publicUrlOf(given: string | undefined, address: AddressInfo): string {
+function publicUrlOf(given: string | undefined, address: AddressInfo, secure: boolean): string {
   if (given !== undefined) {
     try {
       const url = deviceUrl(given, "--public-url");
@@ -342,13 +370,16 @@ function publicUrlOf(given: string | undefined, address: AddressInfo): string {
       throw usageError((error as Error).message);
     }
   }
-  const host =
-    address.address === "0.0.0.0" || address.address === "::"
-      ? "127.0.0.1"
-      : address.family === "IPv6"
-        ? `[${address.address}]`
-        : address.address;
-  return `http://${host}:${address.port}/`;
+  const loopback =
+    ["0.0.0.0", "::", "::1"].includes(address.address) || address.address.startsWith("127.");
+  // A certificate for local trials names localhost, not an address.
+  if (secure && loopback) return `https://localhost:${address.port}/`;
+  const host = loopback
+    ? "127.0.0.1"
+    : address.family === "IPv6"
+      ? `[${address.address}]`
+      : address.address;
+  return `${secure ? "https" : "http"}://${host}:${address.port}/`;
 }
 
 function isWithin(root: string, path: string): boolean {
