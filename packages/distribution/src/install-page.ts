@@ -111,7 +111,15 @@ async function freshLink(
   return reply(200, { link });
 }
 
-/** The page, and a Content-Security-Policy that allows its one script and nothing else. */
+/** A CSP source for an inline script or style: its SHA-256, base64. */
+async function sha256(text: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+  return `sha256-${btoa(String.fromCharCode(...digest))}`;
+}
+
+/** The page, and a Content-Security-Policy that allows its one script and style, nothing else. */
 async function pageOf(appName: string): Promise<{ html: string; csp: string }> {
   const script = `document.getElementById("install").addEventListener("click", async (event) => {
   const status = document.getElementById("status");
@@ -130,10 +138,9 @@ async function pageOf(appName: string): Promise<{ html: string; csp: string }> {
     button.disabled = false;
   }
 });`;
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(script)),
-  );
-  const hash = btoa(String.fromCharCode(...digest));
+  const style = `body{font:17px/1.4 -apple-system,system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;text-align:center}
+button{font:inherit;font-weight:600;padding:.7em 2.2em;border:0;border-radius:999px;background:#0a66d8;color:#fff}
+button:disabled{opacity:.5}`;
   const name = escapeHtml(appName);
   const html = `<!doctype html>
 <html lang="en">
@@ -141,6 +148,7 @@ async function pageOf(appName: string): Promise<{ html: string; csp: string }> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Install ${name}</title>
+<style>${style}</style>
 </head>
 <body>
 <main>
@@ -152,7 +160,7 @@ async function pageOf(appName: string): Promise<{ html: string; csp: string }> {
 </body>
 </html>
 `;
-  const csp = `default-src 'none'; script-src 'sha256-${hash}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  const csp = `default-src 'none'; script-src '${await sha256(script)}'; style-src '${await sha256(style)}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   return { html, csp };
 }
 
