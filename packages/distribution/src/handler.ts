@@ -216,12 +216,7 @@ async function servedApp(
   downloadType: DownloadType,
   options: DistributionHandlerOptions,
 ): Promise<ServedApp> {
-  const installVerificationToken = await options.signer.sign({
-    bundleId: version.bundleId,
-    downloadType,
-    installId: version.appleItemId,
-    versionId: version.appleVersionId,
-  });
+  const installVerificationToken = await installTokenFor(options.signer, version, downloadType);
   const item: ServedApp = {
     appleItemId: version.appleItemId,
     appleVersionId: version.appleVersionId,
@@ -233,6 +228,20 @@ async function servedApp(
     item.shortVersionString = version.shortVersionString;
   }
   return item;
+}
+
+/** A fresh install verification token for a version: `bid`, `iid` and `vid` from it. */
+export function installTokenFor(
+  signer: InstallTokenSigner,
+  version: StoredVersion,
+  downloadType: DownloadType,
+): Promise<string> {
+  return signer.sign({
+    bundleId: version.bundleId,
+    downloadType,
+    installId: version.appleItemId,
+    versionId: version.appleVersionId,
+  });
 }
 
 function methodNotAllowed(allow: string): Response {

@@ -193,3 +193,37 @@ describe.skipIf(!browserPath && !process.env.CI)("the install page, in Chromium"
     }
   });
 });
+
+describe("the install page's link, without a browser", () => {
+  it("is refused to an account that is not entitled to the app, recording nothing", async () => {
+    const claimed: string[] = [];
+    const store = {
+      versionsOf: async () => [{ ...versionRecord({ appleItemId: app }), available: true }],
+      claimInstalls: async (account: string) => {
+        claimed.push(account);
+        return new Map([[app, "download" as const]]);
+      },
+      saveGrant: async () => undefined,
+    } as unknown as DistributionStore;
+    const keys = await generateKeyPair();
+    const page = createInstallPageHandler({
+      store,
+      signer: createInstallTokenSigner({ privateKey: keys.privateKeyPem, keyId, appleItemId: app }),
+      appleItemId: app,
+      appName: "Example",
+      account: (request) => request.headers.get("x-user") ?? undefined,
+      entitled: (account) => account === "paid@example.com",
+    });
+    const post = (user: string) =>
+      page(
+        new Request("https://apps.example.com/install", {
+          method: "POST",
+          headers: { origin: "https://apps.example.com", "x-user": user },
+        }),
+      );
+    expect((await post("free@example.com"))!.status).toBe(404);
+    expect(claimed).toEqual([]);
+    expect((await post("paid@example.com"))!.status).toBe(200);
+    expect(claimed).toEqual(["paid@example.com"]);
+  });
+});

@@ -1,4 +1,6 @@
 import type { InstallTokenSigner } from "@asc-kit/install-token";
+import { sha256 } from "./digest.js";
+import { installTokenFor } from "./handler.js";
 import { installLink } from "./install-link.js";
 import { issueLinkToken } from "./signin.js";
 import type { DistributionStore } from "./store.js";
@@ -17,6 +19,8 @@ export interface InstallPageOptions {
    * `undefined` when nobody is signed in: the button then says so instead of installing.
    */
   account(request: Request): string | undefined | Promise<string | undefined>;
+  /** Whether the account may have the app, as the distribution handler's `entitled`. Default: yes. */
+  entitled?(account: string, appleItemId: string): boolean | Promise<boolean>;
   /** Where the page is. Default `/install`. */
   path?: string;
 }
@@ -84,23 +88,24 @@ async function freshLink(
     });
   // Another site must not mint links (and record installs) in a signed-in person's name.
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== url.origin)
+  const sameOrigin =
+    origin === null
+      ? request.headers.get("sec-fetch-site") === "same-origin"
+      : origin === url.origin;
+  if (!sameOrigin)
     return reply(403, { message: "Install links are made for this site's own page." });
-  if (origin === null && request.headers.get("sec-fetch-site") !== "same-origin") {
-    return reply(403, { message: "Install links are made for this site's own page." });
-  }
   const account = await options.account(request);
   if (!account) return reply(401, { message: "Sign in to install." });
   const versions = await options.store.versionsOf([options.appleItemId]);
   const [newest] = newestFirst(versions.filter((version) => version.available));
-  if (!newest) return reply(404, { message: "This app is not available now." });
+  const entitled = (await options.entitled?.(account, options.appleItemId)) ?? true;
+  if (!newest || !entitled) return reply(404, { message: "This app is not available now." });
   const claims = await options.store.claimInstalls(account, [newest.appleItemId]);
-  const installVerificationToken = await options.signer.sign({
-    bundleId: newest.bundleId,
-    downloadType: claims.get(newest.appleItemId)!,
-    installId: newest.appleItemId,
-    versionId: newest.appleVersionId,
-  });
+  const installVerificationToken = await installTokenFor(
+    options.signer,
+    newest,
+    claims.get(newest.appleItemId)!,
+  );
   const link = installLink({
     packageUrl: newest.packageUrl,
     installVerificationToken,
@@ -112,11 +117,8 @@ async function freshLink(
 }
 
 /** A CSP source for an inline script or style: its SHA-256, base64. */
-async function sha256(text: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-  return `sha256-${btoa(String.fromCharCode(...digest))}`;
+async function cspSource(text: string): Promise<string> {
+  return `sha256-${btoa(String.fromCharCode(...(await sha256(text))))}`;
 }
 
 /** The page, and a Content-Security-Policy that allows its one script and style, nothing else. */
@@ -160,7 +162,7 @@ button:disabled{opacity:.5}`;
 </body>
 </html>
 `;
-  const csp = `default-src 'none'; script-src '${await sha256(script)}'; style-src '${await sha256(style)}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  const csp = `default-src 'none'; script-src '${await cspSource(script)}'; style-src '${await cspSource(style)}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   return { html, csp };
 }
 

@@ -1,4 +1,6 @@
+import { base64url } from "jose";
 import type { AccountTokens } from "./account-tokens.js";
+import { sha256 } from "./digest.js";
 import type { DistributionStore, GrantKind } from "./store.js";
 
 /** The options of {@link createSignInHandler}. */
@@ -115,9 +117,9 @@ async function issueGrant(
   data: Record<string, string>,
   lifetimeSeconds: number,
 ): Promise<string> {
-  const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const secret = base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
   const expiresAt = new Date(Date.now() + lifetimeSeconds * 1000);
-  await store.saveGrant({ kind, hash: await sha256(secret), account, data, expiresAt });
+  await store.saveGrant({ kind, hash: await hashed(secret), account, data, expiresAt });
   return secret;
 }
 
@@ -182,7 +184,7 @@ function required(form: Map<string, string>, name: string): string {
 }
 
 async function taken(options: SignInOptions, kind: GrantKind, secret: string, what: string) {
-  const grant = await options.store.takeGrant(kind, await sha256(secret));
+  const grant = await options.store.takeGrant(kind, await hashed(secret));
   if (!grant) throw new OAuthError("invalid_grant", `The ${what} is unknown, used or expired.`);
   return grant;
 }
@@ -214,7 +216,7 @@ async function authorized(form: Map<string, string>, options: SignInOptions): Pr
   const grant = await taken(options, "code", required(form, "code"), "authorization code");
   const redirectUri = form.get("redirect_uri");
   const matches =
-    equal(await sha256(verifier), grant.data.challenge ?? "") &&
+    equal(await hashed(verifier), grant.data.challenge ?? "") &&
     equal(clientId, grant.data.clientId ?? "") &&
     (redirectUri === undefined || redirectUri === grant.data.redirectUri);
   if (!matches)
@@ -293,15 +295,7 @@ function equal(a: string, b: string): boolean {
   return difference === 0;
 }
 
-async function sha256(text: string): Promise<string> {
-  return base64url(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
-  );
-}
-
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
+/** A secret's or verifier's SHA-256 as base64url: how grants are kept, and PKCE's S256. */
+async function hashed(text: string): Promise<string> {
+  return base64url.encode(await sha256(text));
 }

@@ -1,6 +1,7 @@
 import { parsePackageManifest, verifiedAsset } from "@asc-kit/core";
 import type { ManifestAsset, PackageManifest } from "@asc-kit/core";
 import { verifyInstallVerificationToken } from "@asc-kit/install-token";
+import { decodeProtectedHeader } from "jose";
 import { exchangeLinkToken, readInstallLink, signInAgain, signInServer } from "./device-signin.js";
 import type { InstallLink } from "./device-signin.js";
 import type { InstallTokenClaims } from "@asc-kit/install-token";
@@ -464,10 +465,8 @@ async function checkToken(served: Served, options: DeviceOptions): Promise<Insta
 /** The `kid` in a token's header, unverified: only to find the key that verifies it. */
 function keyIdOf(token: string): string {
   try {
-    const header = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
-      kid?: unknown;
-    };
-    if (typeof header.kid === "string") return header.kid;
+    const { kid } = decodeProtectedHeader(token);
+    if (typeof kid === "string") return kid;
   } catch {
     // Reported below.
   }

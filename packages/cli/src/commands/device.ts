@@ -86,27 +86,38 @@ async function deviceOptions(
     throw usageError("--platform must be iOS or iPadOS.");
   }
   if (!/^\d{1,20}$/.test(options.app)) throw usageError("--app must be an Apple ID: digits.");
-  const publicKey = options.publicKey
-    ? await readText(options.publicKey, {
-        name: "--public-key",
-        insteadOfKey: "Give the path of the public key file.",
-      })
-    : async (keyId: string) => {
-        const key = unwrap(await getAlternativeDistributionKey(await context.client(), keyId));
-        const pem = key.data.attributes?.publicKey;
-        if (!pem) throw new Error(`App Store Connect has no public key for ${keyId}.`);
-        return pem;
-      };
   return {
     origin: options.origin,
     appleItemId: options.app,
-    publicKey,
+    publicKey: await devicePublicKey(options.publicKey, context),
     platform: options.platform,
     osVersion: options.os,
     ...(options.token ? { token: options.token } : {}),
     ...(options.link ? { link: options.link } : {}),
     ...(options.distributionKeyId ? { keyId: options.distributionKeyId } : {}),
     ...(options.appleId ? { issuer: options.appleId } : {}),
+  };
+}
+
+/**
+ * The key the device checks install verification tokens with: the `--public-key` file, or the
+ * one App Store Connect holds for a token's `kid` (read when a token arrives).
+ */
+export async function devicePublicKey(
+  file: string | undefined,
+  context: Context,
+): Promise<DeviceOptions["publicKey"]> {
+  if (file) {
+    return readText(file, {
+      name: "--public-key",
+      insteadOfKey: "Give the path of the public key file.",
+    });
+  }
+  return async (keyId: string) => {
+    const key = unwrap(await getAlternativeDistributionKey(await context.client(), keyId));
+    const pem = key.data.attributes?.publicKey;
+    if (!pem) throw new Error(`App Store Connect has no public key for ${keyId}.`);
+    return pem;
   };
 }
 

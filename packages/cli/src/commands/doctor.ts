@@ -1,14 +1,10 @@
-import {
-  getAlternativeDistributionKey,
-  listAlternativeDistributionDomains,
-  listAlternativeDistributionKeys,
-} from "@asc-kit/core";
+import { listAlternativeDistributionDomains, listAlternativeDistributionKeys } from "@asc-kit/core";
 import { simulateInstall } from "@asc-kit/sandbox/web";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { readText } from "../files.js";
 import { Exit, usageError } from "../report.js";
+import { devicePublicKey } from "./device.js";
 import { unwrap } from "./shared.js";
 
 /** One check of a live deployment: passed, failed (with how to fix it), or skipped. */
@@ -294,13 +290,7 @@ async function checkInstall(
     });
     return;
   }
-  const publicKey = options.publicKey
-    ? await readText(options.publicKey, {
-        name: "--public-key",
-        insteadOfKey: "Give the path of the public key file.",
-      })
-    : undefined;
-  if (!publicKey && !(await context.client().catch(() => undefined))) {
+  if (!options.publicKey && !(await context.client().catch(() => undefined))) {
     found({
       check: "install",
       verdict: "skipped",
@@ -311,13 +301,7 @@ async function checkInstall(
   const result = await simulateInstall({
     origin: origin.origin,
     appleItemId: options.app,
-    publicKey:
-      publicKey ??
-      (async (keyId) =>
-        String(
-          unwrap(await getAlternativeDistributionKey(await context.client(), keyId)).data.attributes
-            ?.publicKey ?? "",
-        )),
+    publicKey: await devicePublicKey(options.publicKey, context),
     ...(options.link ? { link: options.link } : {}),
     ...(options.token ? { token: options.token } : {}),
     ...(options.distributionKeyId ? { keyId: options.distributionKeyId } : {}),
