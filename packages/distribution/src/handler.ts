@@ -1,4 +1,6 @@
 import type { DownloadType, InstallTokenSigner } from "@asc-kit/install-token";
+import { createCatalogHandler } from "./catalog.js";
+import type { CatalogOptions } from "./catalog.js";
 import type { MarketplaceKitConfiguration } from "./configuration.js";
 import { StoreUnavailableError } from "./deadline.js";
 import { RequestProblem, readAppsRequest } from "./request.js";
@@ -25,6 +27,11 @@ export interface DistributionHandlerOptions {
   entitled?(account: string, appleItemId: string): boolean | Promise<boolean>;
   /** Told of failures answered 5xx (a store that is down, a hook that threw). */
   onError?(error: unknown): void;
+  /**
+   * Also serve the marketplace's search catalog (`sitemap.xml` and a page per app) under
+   * `catalog.url`: see `buildCatalog`.
+   */
+  catalog?: CatalogOptions;
 }
 
 /** One app of a restore or updates answer. */
@@ -96,8 +103,16 @@ export function createDistributionHandler(
     [new URL(options.configuration.updates.url).pathname, "updates"],
   ]);
   const configurationBody = JSON.stringify(options.configuration);
+  const catalog = options.catalog && createCatalogHandler(options.store, options.catalog);
   return async (request) => {
     const path = new URL(request.url).pathname;
+    if (catalog) {
+      const answer = await catalog(request).catch((error: unknown) => {
+        options.onError?.(error);
+        return problem(500, "INTERNAL", "The catalog could not be built.");
+      });
+      if (answer) return answer;
+    }
     if (path === wellKnownPath) {
       if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed("GET");
       return new Response(request.method === "HEAD" ? null : configurationBody, {

@@ -23,3 +23,5 @@ export type { SignInOptions } from "./signin.js";
 export type { Grant, GrantKind } from "./store.js";
 export { createInstallPageHandler } from "./install-page.js";
 export type { InstallPageOptions } from "./install-page.js";
+export { buildCatalog, createCatalogHandler, mobileApplication } from "./catalog.js";
+export type { CatalogDetails, CatalogFiles, CatalogOptions } from "./catalog.js";

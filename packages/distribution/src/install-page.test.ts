@@ -198,7 +198,13 @@ describe("the install page's link, without a browser", () => {
   it("is refused to an account that is not entitled to the app, recording nothing", async () => {
     const claimed: string[] = [];
     const store = {
-      versionsOf: async () => [{ ...versionRecord({ appleItemId: app }), available: true }],
+      versionsOf: async () => [
+        {
+          ...versionRecord({ appleItemId: app }),
+          available: true,
+          registeredAt: "2026-01-01T00:00:00.000Z",
+        },
+      ],
       claimInstalls: async (account: string) => {
         claimed.push(account);
         return new Map([[app, "download" as const]]);

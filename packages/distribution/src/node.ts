@@ -132,6 +132,56 @@ export function layoutFileHandler(
   };
 }
 
+/**
+ * A handler for the files of the versions the store holds, as a marketplace's pipeline lays
+ * them out under `root`: a path under `baseUrl` is served when it is the manifest, signature,
+ * a variant or a delta of a registered version that may be handed out, whose `packageUrl` it is
+ * under (`<baseUrl><appleItemId>/<folder>/…`). Versions registered while it runs are served at
+ * once (within the store's 5-second cache); withdrawn ones are not. Anything else resolves
+ * `undefined`, for the next handler.
+ *
+ * @example
+ * ```ts
+ * import { registeredFileHandler } from "@asc-kit/distribution/node";
+ * import { openEmbeddedStore } from "@asc-kit/distribution/pglite";
+ *
+ * const store = await openEmbeddedStore("./distribution-data");
+ * const files = registeredFileHandler(store, "./packages", "https://apps.example.com/packages/");
+ * ```
+ */
+export function registeredFileHandler(
+  store: DistributionStore,
+  root: string,
+  baseUrl: string,
+): (request: Request) => Promise<Response | undefined> {
+  const basePath = new URL(baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`).pathname;
+  return async (request) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(request.url).pathname);
+    } catch {
+      return undefined;
+    }
+    if (!path.startsWith(basePath)) return undefined;
+    const segments = path.slice(basePath.length).split("/");
+    if (segments.length < 3 || segments.some((segment) => segment === "" || segment[0] === ".")) {
+      return undefined;
+    }
+    const versions = await store.versionsOf([segments[0]!]);
+    const version = versions.find(
+      (candidate) => candidate.available && path.startsWith(new URL(candidate.packageUrl).pathname),
+    );
+    const name = version && path.slice(new URL(version.packageUrl).pathname.length);
+    if (!name || !/^(manifest\.json|signature|(variant|delta)\/[^/]+\.ipa)$/.test(name)) {
+      return undefined;
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
+    }
+    return serveFile(request, join(root, ...segments), path);
+  };
+}
+
 async function serveFile(request: Request, file: string, path: string): Promise<Response> {
   const info = await stat(file).catch(() => undefined);
   // A layout removed while served: gone, not an error of the server.

@@ -79,12 +79,13 @@ export async function sqlStore(executor: SqlExecutor): Promise<DistributionStore
   });
   const cache = versionsCache(executor);
   return {
-    async registerVersion(record: VersionRecord) {
+    async registerVersion(record: VersionRecord, options = {}) {
       await cache.writing(record.appleItemId, () =>
         executor.query(
           `INSERT INTO asc_kit_versions (apple_item_id, apple_version_id, bundle_id,
-           short_version_string, bundle_version, platforms, minimum_system_versions, package_url)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)
+           short_version_string, bundle_version, platforms, minimum_system_versions, package_url,
+           available)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)
          ON CONFLICT (apple_item_id, apple_version_id) DO UPDATE SET
            bundle_id = excluded.bundle_id,
            short_version_string = excluded.short_version_string,
@@ -101,6 +102,7 @@ export async function sqlStore(executor: SqlExecutor): Promise<DistributionStore
             JSON.stringify(record.platforms),
             JSON.stringify(record.minimumSystemVersions),
             record.packageUrl,
+            options.available ?? true,
           ],
         ),
       );
@@ -123,6 +125,12 @@ export async function sqlStore(executor: SqlExecutor): Promise<DistributionStore
       return rows.length;
     },
     versionsOf: (appleItemIds) => cache.read(appleItemIds),
+    async apps() {
+      const rows = await executor.query<{ apple_item_id: string }>(
+        "SELECT DISTINCT apple_item_id FROM asc_kit_versions ORDER BY apple_item_id",
+      );
+      return rows.map((row) => row.apple_item_id);
+    },
     async claimInstalls(account, appleItemIds) {
       const claimed = new Map<string, DownloadType>();
       if (appleItemIds.length === 0) return claimed;
@@ -219,6 +227,7 @@ interface VersionRow extends Record<string, unknown> {
   minimum_system_versions: unknown;
   package_url: string;
   servable: boolean;
+  registered_at: unknown;
 }
 
 function versionOf(row: VersionRow): StoredVersion {
@@ -234,5 +243,6 @@ function versionOf(row: VersionRow): StoredVersion {
     minimumSystemVersions: parsed(row.minimum_system_versions) as Record<string, string>,
     packageUrl: row.package_url,
     available: row.servable,
+    registeredAt: new Date(row.registered_at as string | Date).toISOString(),
   };
 }

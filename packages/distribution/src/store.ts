@@ -22,6 +22,8 @@ export interface VersionRecord {
 export interface StoredVersion extends VersionRecord {
   /** False once the version, or its app, is withdrawn. */
   available: boolean;
+  /** When it was first registered (ISO 8601, UTC). */
+  registeredAt: string;
 }
 
 /**
@@ -36,8 +38,10 @@ export interface DistributionStore {
   /**
    * Records a version, or updates where it is served. A version withdrawn before stays
    * withdrawn: registering the same layouts again after a restart brings nothing back.
+   * `options.available` is the availability a version new to the store starts with (default
+   * true), so that a version whose package was withdrawn before it arrived is never handed out.
    */
-  registerVersion(record: VersionRecord): Promise<void>;
+  registerVersion(record: VersionRecord, options?: { available?: boolean }): Promise<void>;
   /**
    * Withdraws (`available: false`) or brings back one version, or a whole app when
    * `appleVersionId` is not given. Resolves with how many versions or apps it changed.
@@ -49,6 +53,8 @@ export interface DistributionStore {
   ): Promise<number>;
   /** Every registered version of these apps, each with whether it (and its app) is available. */
   versionsOf(appleItemIds: readonly string[]): Promise<StoredVersion[]>;
+  /** The Apple IDs of every app with a registered version, in order (for the search catalog). */
+  apps(): Promise<string[]>;
   /**
    * Records that `account` gets these apps, atomically: `download` for an app the account never
    * had from this server, `redownload` after. Of any number of concurrent calls for one account

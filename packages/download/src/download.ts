@@ -62,6 +62,8 @@ export interface DownloadResult {
   keyBlobs: string;
   appleItemId: string;
   bundleId: string;
+  /** The package the version belongs to, when App Store Connect names it. */
+  packageId?: string;
   assets: DownloadedAsset[];
 }
 
@@ -138,8 +140,17 @@ export async function downloadPackageVersion(
     keyBlobs,
     appleItemId: manifest.appleItemId,
     bundleId: manifest.bundleId,
+    ...packageOf(version),
     assets,
   };
+}
+
+/** The version's package, when App Store Connect names it in the version's relationships. */
+function packageOf(version: {
+  relationships?: { alternativeDistributionPackage?: { data?: { id?: string } } };
+}): { packageId?: string } {
+  const id = version.relationships?.alternativeDistributionPackage?.data?.id;
+  return typeof id === "string" ? { packageId: id } : {};
 }
 
 async function readResource(

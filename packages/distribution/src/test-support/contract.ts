@@ -33,11 +33,23 @@ export function storeContract(store: () => DistributionStore, reopen: () => Prom
       await store().registerVersion(second);
       await store().registerVersion({ ...first, packageUrl: "https://cdn.example/p/1/" });
       const read = await store().versionsOf([first.appleItemId, freshId()]);
+      const registeredAt = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(read).toEqual([
-        { ...first, packageUrl: "https://cdn.example/p/1/", available: true },
-        { ...second, available: true },
+        { ...first, packageUrl: "https://cdn.example/p/1/", available: true, registeredAt },
+        { ...second, available: true, registeredAt },
       ]);
       expect(await store().versionsOf([])).toEqual([]);
+      expect(await store().apps()).toContain(first.appleItemId);
+    });
+
+    it("starts a new version withdrawn when asked, and a registration again keeps its state", async () => {
+      const held = versionRecord();
+      await store().registerVersion(held, { available: false });
+      await store().registerVersion(held, { available: true });
+      const [read] = await store().versionsOf([held.appleItemId]);
+      expect(read?.available).toBe(false);
+      const apps = await store().apps();
+      expect(apps).toEqual([...apps].sort());
     });
 
     it("withdraws a version or a whole app, and a new registration brings nothing back", async () => {

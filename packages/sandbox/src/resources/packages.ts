@@ -102,6 +102,9 @@ export const packageRoutes: ResourceFamily = (router, context) => {
           links: { self: `${self}/relationships/variants`, related: `${self}/variants` },
         },
         deltas: { links: { self: `${self}/relationships/deltas`, related: `${self}/deltas` } },
+        alternativeDistributionPackage: {
+          data: { type: "alternativeDistributionPackages", id: item.packageId },
+        },
       },
       links: { self },
     };

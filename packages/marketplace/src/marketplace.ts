@@ -1,0 +1,352 @@
+import PgBoss from "pg-boss";
+import type { AppStoreConnectClient } from "@asc-kit/core";
+import { sqlStore } from "@asc-kit/distribution";
+import type { DistributionStore, SqlExecutor } from "@asc-kit/distribution";
+import { createNotificationHandler } from "@asc-kit/notifications";
+import type { NotificationHandlerOptions } from "@asc-kit/notifications";
+import { handleNotification, queues, recordNotification } from "./apply.js";
+import type { SendJob } from "./apply.js";
+import { openDatabase } from "./database.js";
+import { PermanentFailure, ingestVersion, messageOf } from "./ingest.js";
+import type { IngestContext } from "./ingest.js";
+import { createTables } from "./schema.js";
+import { readStatus } from "./status.js";
+import type { MarketplaceStatus } from "./status.js";
+import type { PackageStorage } from "./storage.js";
+
+/** How the pipeline's jobs are retried and given up on. */
+export interface JobOptions {
+  /** Attempts after the first before a version is dead-lettered. Default 6. */
+  retryLimit?: number;
+  /** The first wait before a retry, in seconds, doubling each time. Default 10. */
+  retryDelaySeconds?: number;
+  /**
+   * How long an ingest may run before it counts as stopped (a worker killed) and another worker
+   * takes it, in seconds. Default 1,800: longer than the slowest download allowed by the
+   * download's deadlines on a package of a few GB.
+   */
+  expireInSeconds?: number;
+  /** How often an idle worker asks for work, in seconds. Default 1. */
+  pollingIntervalSeconds?: number;
+  /** How often jobs of stopped workers are looked for, in seconds. Default 60. */
+  maintenanceIntervalSeconds?: number;
+}
+
+/** What the pipeline tells as it goes, for logs and progress. Never a secret. */
+export type PipelineEvent =
+  | { kind: "received"; id: string; type: string; duplicate: boolean }
+  | { kind: "ingest-started"; versionId: string; appId: string; attempt: number }
+  | { kind: "ingest-done"; versionId: string; appId: string; skipped: boolean }
+  | { kind: "ingest-failed"; versionId: string; appId: string; reason: string; final: boolean }
+  | { kind: "notification-failed"; id: string; reason: string }
+  | { kind: "error"; message: string };
+
+export interface MarketplaceOptions {
+  /** A `postgres://` URL: PostgreSQL, or `startEmbeddedDatabase(dir).url`. */
+  databaseUrl: string;
+  /** An App Store Connect client with the marketplace's API key: what downloads the packages. */
+  client: AppStoreConnectClient;
+  /** Where layouts go to be served: `folderStorage(root, url)` or an object store. */
+  storage: PackageStorage;
+  /** Passed to each download (a fetch for the links, deadlines, concurrency). */
+  download?: IngestContext["download"];
+  jobs?: JobOptions;
+  /** Connections this process keeps at most. Default 10. */
+  maxConnections?: number;
+  onEvent?(event: PipelineEvent): void;
+}
+
+/** A marketplace's pipeline in this process, on a database shared with any number of others. */
+export interface Marketplace {
+  /** The distribution store, on the same database: for the distribution handler. */
+  store: DistributionStore;
+  /**
+   * The notification receiver: verifies the signature, records the notification and queues its
+   * work, then answers 200; a duplicate is 200 with nothing recorded; 500 when the database is
+   * unreachable, so that App Store Connect delivers it again.
+   */
+  receiver(
+    options: Omit<NotificationHandlerOptions, "onNotification" | "store">,
+  ): (request: Request) => Promise<Response>;
+  /** Starts `count` workers in this process (default 1): each takes one job at a time. */
+  work(count?: number): Promise<void>;
+  status(): Promise<MarketplaceStatus>;
+  /**
+   * Queues dead-lettered work again: these versions (or every failed one) and every failed
+   * notification. Resolves with the version ids and notification ids queued.
+   */
+  retry(versionIds?: readonly string[]): Promise<string[]>;
+  /** The territories (alpha-3) an app may be distributed in, as notified: for entitlement. */
+  territoriesOf(appId: string): Promise<string[]>;
+  /** Lets the jobs under way finish (up to 30 s), then closes the connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the pipeline on a database: creates its tables and pg-boss's when missing, and opens
+ * the distribution store there too. Receivers and workers may run in any number of processes
+ * on any number of machines sharing the database.
+ *
+ * @example
+ * ```ts
+ * import { createAppStoreConnectClient } from "@asc-kit/core";
+ * import { folderStorage, openMarketplace } from "@asc-kit/marketplace";
+ *
+ * const marketplace = await openMarketplace({
+ *   databaseUrl: process.env.DATABASE_URL!,
+ *   client: createAppStoreConnectClient({
+ *     keyId: process.env.ASC_KEY_ID!,
+ *     issuerId: process.env.ASC_ISSUER_ID,
+ *     privateKey: process.env.ASC_PRIVATE_KEY!,
+ *   }),
+ *   storage: folderStorage("./packages", "https://apps.example.com/packages/"),
+ * });
+ * const receive = marketplace.receiver({ secret: process.env.WEBHOOK_SECRET! });
+ * await marketplace.work(2);
+ * ```
+ */
+export async function openMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
+  checkOptions(options);
+  const database = openDatabase(options.databaseUrl, options.maxConnections ?? 10);
+  const { executor } = database;
+  const emit = (event: PipelineEvent) => options.onEvent?.(event);
+  try {
+    await createTables(executor);
+    const store = await sqlStore(executor);
+    const boss = await startJobs(database.executeSql, options.jobs ?? {}, emit);
+    const localWorkers: Record<string, string[]> = { notifications: [], ingest: [] };
+    const send: SendJob = async (queue, data, sendOptions) => {
+      const id = await boss.send(queue, data, sendOptions as PgBoss.SendOptions);
+      // Workers in this process start at once; those elsewhere on their next poll.
+      const kind = queue === queues.ingest ? "ingest" : "notifications";
+      for (const worker of localWorkers[kind]!) boss.notifyWorker(worker);
+      return id;
+    };
+    const context: IngestContext = {
+      executor,
+      store,
+      client: options.client,
+      storage: options.storage,
+      ...(options.download ? { download: options.download } : {}),
+    };
+    return {
+      store,
+      receiver: (receiverOptions) =>
+        createNotificationHandler({
+          ...receiverOptions,
+          onNotification: async (notification) => {
+            const recorded = await recordNotification(executor, send, notification);
+            emit({
+              kind: "received",
+              id: notification.id,
+              type: notification.type === "unknown" ? notification.sentType : notification.type,
+              duplicate: !recorded,
+            });
+          },
+        }),
+      async work(count = 1) {
+        if (!Number.isInteger(count) || count < 1 || count > 64) {
+          throw new TypeError("work(count) takes a whole number of workers from 1 to 64.");
+        }
+        const polling = { pollingIntervalSeconds: options.jobs?.pollingIntervalSeconds ?? 1 };
+        for (let index = 0; index < count; index++) {
+          localWorkers.notifications!.push(
+            await boss.work<{ id: string }>(
+              queues.notifications,
+              { ...polling, batchSize: 1, includeMetadata: true },
+              ([job]) => notificationJob(executor, store, send, job!, emit),
+            ),
+          );
+          localWorkers.ingest!.push(
+            await boss.work<{ versionId: string; appId: string }>(
+              queues.ingest,
+              { ...polling, batchSize: 1, includeMetadata: true },
+              ([job]) => ingestJob(context, job!, emit),
+            ),
+          );
+        }
+        if (localWorkers.deadLetter === undefined) {
+          localWorkers.deadLetter = [
+            await boss.work<Record<string, string>>(
+              queues.deadLetter,
+              { ...polling, batchSize: 20 },
+              (jobs) => deadLettered(executor, jobs, emit),
+            ),
+          ];
+        }
+      },
+      status: () => readStatus(executor),
+      retry: (versionIds) => retryFailed(executor, send, versionIds),
+      async territoriesOf(appId) {
+        const rows = await executor.query<{ territory: string }>(
+          `SELECT territory FROM asc_kit_mp_territories WHERE app_id = $1 AND available
+           ORDER BY territory`,
+          [appId],
+        );
+        return rows.map((row) => row.territory);
+      },
+      async close() {
+        await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+function checkOptions(options: MarketplaceOptions): void {
+  if (
+    typeof options?.databaseUrl !== "string" ||
+    !/^postgres(ql)?:\/\//.test(options.databaseUrl)
+  ) {
+    throw new TypeError(
+      "openMarketplace needs databaseUrl, a postgres:// URL (startEmbeddedDatabase gives one with no server to install).",
+    );
+  }
+  if (!options.client)
+    throw new TypeError("openMarketplace needs client, an App Store Connect client.");
+  if (!options.storage)
+    throw new TypeError("openMarketplace needs storage: folderStorage(root, url).");
+}
+
+/** pg-boss on the pool, with the pipeline's three queues. */
+async function startJobs(
+  executeSql: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }>,
+  jobs: JobOptions,
+  emit: (event: PipelineEvent) => void,
+): Promise<PgBoss> {
+  const boss = new PgBoss({
+    db: { executeSql },
+    schema: "asc_kit_jobs",
+    maintenanceIntervalSeconds: jobs.maintenanceIntervalSeconds ?? 60,
+  } as PgBoss.ConstructorOptions);
+  boss.on("error", (error) => emit({ kind: "error", message: messageOf(error) }));
+  await boss.start();
+  const retry = {
+    retryLimit: jobs.retryLimit ?? 6,
+    retryDelay: jobs.retryDelaySeconds ?? 10,
+    retryBackoff: true,
+    deadLetter: queues.deadLetter,
+  };
+  const settings: Array<[string, PgBoss.Queue]> = [
+    [queues.deadLetter, { name: queues.deadLetter }],
+    [queues.notifications, { name: queues.notifications, ...retry, expireInSeconds: 300 }],
+    [
+      queues.ingest,
+      { name: queues.ingest, ...retry, expireInSeconds: jobs.expireInSeconds ?? 1_800 },
+    ],
+  ];
+  for (const [name, queue] of settings) {
+    if (await boss.getQueue(name)) await boss.updateQueue(name, queue);
+    else await boss.createQueue(name, queue);
+  }
+  return boss;
+}
+
+async function notificationJob(
+  executor: SqlExecutor,
+  store: DistributionStore,
+  send: SendJob,
+  job: PgBoss.JobWithMetadata<{ id: string }>,
+  emit: (event: PipelineEvent) => void,
+): Promise<void> {
+  try {
+    await handleNotification(executor, store, send, job.data.id);
+  } catch (error) {
+    const reason = messageOf(error);
+    await executor
+      .query("UPDATE asc_kit_mp_notifications SET last_error = $2 WHERE id = $1", [
+        job.data.id,
+        reason,
+      ])
+      .catch(() => undefined);
+    emit({ kind: "notification-failed", id: job.data.id, reason });
+    throw error;
+  }
+}
+
+async function ingestJob(
+  context: IngestContext,
+  job: PgBoss.JobWithMetadata<{ versionId: string; appId: string }>,
+  emit: (event: PipelineEvent) => void,
+): Promise<void> {
+  const { versionId, appId } = job.data;
+  emit({ kind: "ingest-started", versionId, appId, attempt: job.retryCount + 1 });
+  try {
+    const outcome = await ingestVersion(context, versionId, appId);
+    emit({ kind: "ingest-done", versionId, appId, skipped: outcome === "skipped" });
+  } catch (error) {
+    const reason = messageOf(error);
+    const final = error instanceof PermanentFailure;
+    await context.executor
+      .query(
+        `UPDATE asc_kit_mp_versions SET state = $2, last_error = $3, updated_at = now()
+         WHERE version_id = $1 AND state <> 'done'`,
+        [versionId, final ? "failed" : "queued", reason],
+      )
+      .catch(() => undefined);
+    emit({ kind: "ingest-failed", versionId, appId, reason, final });
+    // A permanent failure is dead at once: no retry would mend it.
+    if (!final) throw error;
+  }
+}
+
+/** Work whose retries ran out, or whose worker stopped on its last attempt: failed, with why. */
+async function deadLettered(
+  executor: SqlExecutor,
+  jobs: Array<PgBoss.Job<Record<string, string>>>,
+  emit: (event: PipelineEvent) => void,
+): Promise<void> {
+  for (const { data } of jobs) {
+    if (data.versionId !== undefined) {
+      const [row] = await executor.query<{ last_error: string }>(
+        `UPDATE asc_kit_mp_versions SET state = 'failed', updated_at = now(),
+           last_error = COALESCE(last_error, 'The worker stopped on its last attempt (the job expired).')
+         WHERE version_id = $1 AND state <> 'done' RETURNING last_error`,
+        [data.versionId],
+      );
+      if (row) {
+        const { versionId, appId = "" } = data;
+        emit({ kind: "ingest-failed", versionId, appId, reason: row.last_error, final: true });
+      }
+    } else if (data.id !== undefined) {
+      await executor.query(
+        `UPDATE asc_kit_mp_notifications SET dead_at = now()
+         WHERE id = $1 AND handled_at IS NULL`,
+        [data.id],
+      );
+      emit({
+        kind: "notification-failed",
+        id: data.id,
+        reason: "Handling failed on every attempt.",
+      });
+    }
+  }
+}
+
+async function retryFailed(
+  executor: SqlExecutor,
+  send: SendJob,
+  versionIds: readonly string[] | undefined,
+): Promise<string[]> {
+  const versions = await executor.query<{ version_id: string; app_id: string }>(
+    `UPDATE asc_kit_mp_versions SET state = 'queued', attempts = 0, updated_at = now()
+     WHERE state = 'failed' AND ($1::text[] IS NULL OR version_id = ANY($1::text[]))
+     RETURNING version_id, app_id`,
+    [versionIds ? [...versionIds] : null],
+  );
+  for (const row of versions) {
+    await send(queues.ingest, { versionId: row.version_id, appId: row.app_id }, {});
+  }
+  const notifications =
+    versionIds === undefined
+      ? await executor.query<{ id: string }>(
+          `UPDATE asc_kit_mp_notifications SET dead_at = NULL, last_error = NULL
+           WHERE dead_at IS NOT NULL AND handled_at IS NULL RETURNING id`,
+        )
+      : [];
+  for (const row of notifications) await send(queues.notifications, { id: row.id }, {});
+  return [...versions.map((row) => row.version_id), ...notifications.map((row) => row.id)];
+}
