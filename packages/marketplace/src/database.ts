@@ -46,6 +46,10 @@ function executorOf(client: pg.Pool | PoolClient): SqlExecutor {
     async transaction(work) {
       if (!(client instanceof pg.Pool)) throw new TypeError("Transactions do not nest.");
       const connection = await client.connect();
+      // A connection that breaks between two statements says so here, not as a crash.
+      let broken: Error | undefined;
+      const onError = (error: Error) => (broken = error);
+      connection.on("error", onError);
       try {
         await connection.query("BEGIN");
         const result = await work(executorOf(connection));
@@ -55,7 +59,9 @@ function executorOf(client: pg.Pool | PoolClient): SqlExecutor {
         await connection.query("ROLLBACK").catch(() => undefined);
         throw error;
       } finally {
-        connection.release();
+        connection.off("error", onError);
+        // A broken connection is closed, not handed out again.
+        connection.release(broken ?? false);
       }
     },
     async close() {

@@ -1,18 +1,22 @@
 /** The embedded database, serving PostgreSQL's protocol on loopback. */
 export interface EmbeddedDatabase {
-  /** A `postgres://` URL for it: give it where a PostgreSQL URL goes. */
+  /** A `postgres://` URL for it, for tools (`psql`) while it runs. */
   url: string;
+  /**
+   * How many connections may be open on it. PGlite is one PostgreSQL session: its socket
+   * server runs one connection's transaction at a time, but interleaves statements of
+   * connections outside transactions, so the pipeline keeps one connection to it.
+   */
+  connections: 1;
   stop(): Promise<void>;
 }
 
-/** Connections the embedded database takes at once: the pool's, pg-boss's, and a few more. */
-export const embeddedConnections = 32;
-
 /**
  * Starts PostgreSQL compiled to WebAssembly (PGlite) in this process on the folder `dataDir`,
- * behind its socket server on a free loopback port: every part of the pipeline then reaches
- * it as it reaches PostgreSQL, with the same client, SQL and job engine. One process at a time
- * may open a folder. For trials, tests and small marketplaces; PostgreSQL for many machines.
+ * behind its socket server on a free loopback port: the pipeline then reaches it as it reaches
+ * PostgreSQL, with the same client, SQL and job engine (give it to `openMarketplace` as
+ * `database`). One process at a time may open a folder. For trials, tests and small
+ * marketplaces; PostgreSQL for many machines.
  *
  * @example
  * ```ts
@@ -40,7 +44,8 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
     db,
     host: "127.0.0.1",
     port: 0,
-    maxConnections: embeddedConnections,
+    // The pipeline's one, and one for a tool such as psql.
+    maxConnections: 2,
   });
   try {
     await server.start();
@@ -50,6 +55,7 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
   }
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`,
+    connections: 1,
     async stop() {
       await server.stop();
       await db.close();

@@ -5,7 +5,7 @@ import { PackageError } from "@asc-kit/core";
 import { versionRecordOf } from "@asc-kit/distribution";
 import type { DistributionStore, SqlExecutor } from "@asc-kit/distribution";
 import { DownloadError, downloadPackageVersion } from "@asc-kit/download";
-import type { DownloadOptions } from "@asc-kit/download";
+import type { DownloadOptions, DownloadedAsset } from "@asc-kit/download";
 import { applyAvailability } from "./apply.js";
 import { markChanged } from "./schema.js";
 import { checkedPath } from "./storage.js";
@@ -43,7 +43,7 @@ export async function ingestVersion(
   context: IngestContext,
   versionId: string,
   appId: string,
-): Promise<"done" | "skipped"> {
+): Promise<IngestOutcome> {
   const { executor, storage } = context;
   if (!/^\d{1,20}$/.test(appId) || !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(versionId)) {
     throw new PermanentFailure(
@@ -56,11 +56,17 @@ export async function ingestVersion(
      RETURNING state, manifest`,
     [versionId],
   );
-  if (!row) return "skipped";
+  if (!row) return { skipped: true, downloadedBytes: 0, resumedBytes: 0 };
   const path = checkedPath(`${appId}/${versionId}`);
   let manifest = row.manifest;
+  const outcome = { skipped: false, downloadedBytes: 0, resumedBytes: 0 };
   if (manifest === null || !(await storage.has(path))) {
-    manifest = await download(context, versionId, appId, path);
+    let assets: DownloadedAsset[];
+    ({ manifest, assets } = await download(context, versionId, appId, path));
+    for (const asset of assets) {
+      if (asset.downloaded) outcome.downloadedBytes += asset.bytes - (asset.resumedFrom ?? 0);
+      outcome.resumedBytes += asset.resumedFrom ?? 0;
+    }
   }
   const record = versionRecordOf(manifest, storage.urlOf(path));
   if (record.appleItemId !== appId) {
@@ -80,7 +86,16 @@ export async function ingestVersion(
     await markChanged(tx, appId);
   });
   await applyAvailability(executor, context.store, appId);
-  return "done";
+  return outcome;
+}
+
+/** What an ingest did: nothing (the version was done), or how much it downloaded. */
+export interface IngestOutcome {
+  skipped: boolean;
+  /** Bytes of variants and deltas fetched by this attempt. */
+  downloadedBytes: number;
+  /** Bytes an earlier attempt had verified, which this one kept. */
+  resumedBytes: number;
 }
 
 /** Downloads into the work folder, records the manifest and key blobs, moves the layout in. */
@@ -89,12 +104,13 @@ async function download(
   versionId: string,
   appId: string,
   path: string,
-): Promise<string> {
+): Promise<{ manifest: string; assets: DownloadedAsset[] }> {
   const folder = join(context.storage.workFolder, `${appId}-${versionId}`);
   const keyBlobs = `${folder}.key-blobs.json`;
   let packageId: string | undefined;
+  let assets: DownloadedAsset[];
   try {
-    ({ packageId } = await downloadPackageVersion(context.client, versionId, {
+    ({ packageId, assets } = await downloadPackageVersion(context.client, versionId, {
       ...context.download,
       out: folder,
       keyBlobs,
@@ -113,7 +129,7 @@ async function download(
   );
   await context.storage.put(path, folder);
   await rm(keyBlobs, { force: true });
-  return manifest;
+  return { manifest, assets };
 }
 
 /** Whether the app, and the version's package when known, may be served now. */

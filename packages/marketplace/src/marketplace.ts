@@ -9,10 +9,13 @@ import type { SendJob } from "./apply.js";
 import { openDatabase } from "./database.js";
 import { PermanentFailure, ingestVersion, messageOf } from "./ingest.js";
 import type { IngestContext } from "./ingest.js";
+import type { EmbeddedDatabase } from "./embedded.js";
 import { createTables } from "./schema.js";
 import { readStatus } from "./status.js";
 import type { MarketplaceStatus } from "./status.js";
 import type { PackageStorage } from "./storage.js";
+import { startWorkerLoop } from "./worker-loop.js";
+import type { WorkerLoop } from "./worker-loop.js";
 
 /** How the pipeline's jobs are retried and given up on. */
 export interface JobOptions {
@@ -21,9 +24,10 @@ export interface JobOptions {
   /** The first wait before a retry, in seconds, doubling each time. Default 10. */
   retryDelaySeconds?: number;
   /**
-   * How long an ingest may run before it counts as stopped (a worker killed) and another worker
-   * takes it, in seconds. Default 1,800: longer than the slowest download allowed by the
-   * download's deadlines on a package of a few GB.
+   * How long a job may run before it counts as stopped (a worker killed, a database that went
+   * away under it) and another worker takes it, in seconds. Default 1,800 for an ingest (longer
+   * than the slowest download the download's deadlines allow on a package of a few GB) and 300
+   * for a notification.
    */
   expireInSeconds?: number;
   /** How often an idle worker asks for work, in seconds. Default 1. */
@@ -36,14 +40,23 @@ export interface JobOptions {
 export type PipelineEvent =
   | { kind: "received"; id: string; type: string; duplicate: boolean }
   | { kind: "ingest-started"; versionId: string; appId: string; attempt: number }
-  | { kind: "ingest-done"; versionId: string; appId: string; skipped: boolean }
+  | {
+      kind: "ingest-done";
+      versionId: string;
+      appId: string;
+      /** True when another worker had done it: nothing was downloaded. */
+      skipped: boolean;
+      downloadedBytes: number;
+      /** Bytes verified by an attempt that stopped, kept rather than fetched again. */
+      resumedBytes: number;
+    }
   | { kind: "ingest-failed"; versionId: string; appId: string; reason: string; final: boolean }
   | { kind: "notification-failed"; id: string; reason: string }
   | { kind: "error"; message: string };
 
 export interface MarketplaceOptions {
-  /** A `postgres://` URL: PostgreSQL, or `startEmbeddedDatabase(dir).url`. */
-  databaseUrl: string;
+  /** PostgreSQL's `postgres://` URL, or the embedded database (`startEmbeddedDatabase`). */
+  database: string | EmbeddedDatabase;
   /** An App Store Connect client with the marketplace's API key: what downloads the packages. */
   client: AppStoreConnectClient;
   /** Where layouts go to be served: `folderStorage(root, url)` or an object store. */
@@ -51,7 +64,7 @@ export interface MarketplaceOptions {
   /** Passed to each download (a fetch for the links, deadlines, concurrency). */
   download?: IngestContext["download"];
   jobs?: JobOptions;
-  /** Connections this process keeps at most. Default 10. */
+  /** Connections to PostgreSQL this process keeps at most. Default 10 (1 on the embedded one). */
   maxConnections?: number;
   onEvent?(event: PipelineEvent): void;
 }
@@ -78,7 +91,7 @@ export interface Marketplace {
   retry(versionIds?: readonly string[]): Promise<string[]>;
   /** The territories (alpha-3) an app may be distributed in, as notified: for entitlement. */
   territoriesOf(appId: string): Promise<string[]>;
-  /** Lets the jobs under way finish (up to 30 s), then closes the connections. */
+  /** Lets the jobs under way finish, then closes the connections. */
   close(): Promise<void>;
 }
 
@@ -93,7 +106,7 @@ export interface Marketplace {
  * import { folderStorage, openMarketplace } from "@asc-kit/marketplace";
  *
  * const marketplace = await openMarketplace({
- *   databaseUrl: process.env.DATABASE_URL!,
+ *   database: process.env.DATABASE_URL!,
  *   client: createAppStoreConnectClient({
  *     keyId: process.env.ASC_KEY_ID!,
  *     issuerId: process.env.ASC_ISSUER_ID,
@@ -107,19 +120,25 @@ export interface Marketplace {
  */
 export async function openMarketplace(options: MarketplaceOptions): Promise<Marketplace> {
   checkOptions(options);
-  const database = openDatabase(options.databaseUrl, options.maxConnections ?? 10);
+  const database =
+    typeof options.database === "string"
+      ? openDatabase(options.database, options.maxConnections ?? 10)
+      : openDatabase(options.database.url, options.database.connections);
   const { executor } = database;
   const emit = (event: PipelineEvent) => options.onEvent?.(event);
   try {
     await createTables(executor);
     const store = await sqlStore(executor);
     const boss = await startJobs(database.executeSql, options.jobs ?? {}, emit);
-    const localWorkers: Record<string, string[]> = { notifications: [], ingest: [] };
+    const loops: Record<"notifications" | "ingest" | "deadLetter", WorkerLoop[]> = {
+      notifications: [],
+      ingest: [],
+      deadLetter: [],
+    };
     const send: SendJob = async (queue, data, sendOptions) => {
       const id = await boss.send(queue, data, sendOptions as PgBoss.SendOptions);
       // Workers in this process start at once; those elsewhere on their next poll.
-      const kind = queue === queues.ingest ? "ingest" : "notifications";
-      for (const worker of localWorkers[kind]!) boss.notifyWorker(worker);
+      for (const loop of loops[queue === queues.ingest ? "ingest" : "notifications"]) loop.wake();
       return id;
     };
     const context: IngestContext = {
@@ -148,31 +167,38 @@ export async function openMarketplace(options: MarketplaceOptions): Promise<Mark
         if (!Number.isInteger(count) || count < 1 || count > 64) {
           throw new TypeError("work(count) takes a whole number of workers from 1 to 64.");
         }
-        const polling = { pollingIntervalSeconds: options.jobs?.pollingIntervalSeconds ?? 1 };
+        const pollingMs = (options.jobs?.pollingIntervalSeconds ?? 1) * 1000;
+        const report = (error: unknown) => emit({ kind: "error", message: messageOf(error) });
         for (let index = 0; index < count; index++) {
-          localWorkers.notifications!.push(
-            await boss.work<{ id: string }>(
+          loops.notifications.push(
+            startWorkerLoop<{ id: string }>(
+              boss,
               queues.notifications,
-              { ...polling, batchSize: 1, includeMetadata: true },
-              ([job]) => notificationJob(executor, store, send, job!, emit),
+              pollingMs,
+              (job) => notificationJob(executor, store, send, job, emit),
+              report,
             ),
           );
-          localWorkers.ingest!.push(
-            await boss.work<{ versionId: string; appId: string }>(
+          loops.ingest.push(
+            startWorkerLoop<{ versionId: string; appId: string }>(
+              boss,
               queues.ingest,
-              { ...polling, batchSize: 1, includeMetadata: true },
-              ([job]) => ingestJob(context, job!, emit),
+              pollingMs,
+              (job) => ingestJob(context, job, emit),
+              report,
             ),
           );
         }
-        if (localWorkers.deadLetter === undefined) {
-          localWorkers.deadLetter = [
-            await boss.work<Record<string, string>>(
+        if (loops.deadLetter.length === 0) {
+          loops.deadLetter.push(
+            startWorkerLoop<Record<string, string>>(
+              boss,
               queues.deadLetter,
-              { ...polling, batchSize: 20 },
-              (jobs) => deadLettered(executor, jobs, emit),
+              pollingMs,
+              (job) => deadLettered(executor, job, emit),
+              report,
             ),
-          ];
+          );
         }
       },
       status: () => readStatus(executor),
@@ -186,6 +212,8 @@ export async function openMarketplace(options: MarketplaceOptions): Promise<Mark
         return rows.map((row) => row.territory);
       },
       async close() {
+        const all = [...loops.notifications, ...loops.ingest, ...loops.deadLetter];
+        await Promise.all(all.map((loop) => loop.stop()));
         await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
         await database.close();
       },
@@ -197,12 +225,10 @@ export async function openMarketplace(options: MarketplaceOptions): Promise<Mark
 }
 
 function checkOptions(options: MarketplaceOptions): void {
-  if (
-    typeof options?.databaseUrl !== "string" ||
-    !/^postgres(ql)?:\/\//.test(options.databaseUrl)
-  ) {
+  const url = typeof options?.database === "string" ? options.database : options?.database?.url;
+  if (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url)) {
     throw new TypeError(
-      "openMarketplace needs databaseUrl, a postgres:// URL (startEmbeddedDatabase gives one with no server to install).",
+      "openMarketplace needs database: a postgres:// URL, or startEmbeddedDatabase(dir) for no server to install.",
     );
   }
   if (!options.client)
@@ -232,7 +258,10 @@ async function startJobs(
   };
   const settings: Array<[string, PgBoss.Queue]> = [
     [queues.deadLetter, { name: queues.deadLetter }],
-    [queues.notifications, { name: queues.notifications, ...retry, expireInSeconds: 300 }],
+    [
+      queues.notifications,
+      { name: queues.notifications, ...retry, expireInSeconds: jobs.expireInSeconds ?? 300 },
+    ],
     [
       queues.ingest,
       { name: queues.ingest, ...retry, expireInSeconds: jobs.expireInSeconds ?? 1_800 },
@@ -276,7 +305,7 @@ async function ingestJob(
   emit({ kind: "ingest-started", versionId, appId, attempt: job.retryCount + 1 });
   try {
     const outcome = await ingestVersion(context, versionId, appId);
-    emit({ kind: "ingest-done", versionId, appId, skipped: outcome === "skipped" });
+    emit({ kind: "ingest-done", versionId, appId, ...outcome });
   } catch (error) {
     const reason = messageOf(error);
     const final = error instanceof PermanentFailure;
@@ -296,33 +325,26 @@ async function ingestJob(
 /** Work whose retries ran out, or whose worker stopped on its last attempt: failed, with why. */
 async function deadLettered(
   executor: SqlExecutor,
-  jobs: Array<PgBoss.Job<Record<string, string>>>,
+  { data }: PgBoss.Job<Record<string, string>>,
   emit: (event: PipelineEvent) => void,
 ): Promise<void> {
-  for (const { data } of jobs) {
-    if (data.versionId !== undefined) {
-      const [row] = await executor.query<{ last_error: string }>(
-        `UPDATE asc_kit_mp_versions SET state = 'failed', updated_at = now(),
-           last_error = COALESCE(last_error, 'The worker stopped on its last attempt (the job expired).')
-         WHERE version_id = $1 AND state <> 'done' RETURNING last_error`,
-        [data.versionId],
-      );
-      if (row) {
-        const { versionId, appId = "" } = data;
-        emit({ kind: "ingest-failed", versionId, appId, reason: row.last_error, final: true });
-      }
-    } else if (data.id !== undefined) {
-      await executor.query(
-        `UPDATE asc_kit_mp_notifications SET dead_at = now()
-         WHERE id = $1 AND handled_at IS NULL`,
-        [data.id],
-      );
-      emit({
-        kind: "notification-failed",
-        id: data.id,
-        reason: "Handling failed on every attempt.",
-      });
+  if (data.versionId !== undefined) {
+    const [row] = await executor.query<{ last_error: string }>(
+      `UPDATE asc_kit_mp_versions SET state = 'failed', updated_at = now(),
+         last_error = COALESCE(last_error, 'The worker stopped on its last attempt (the job expired).')
+       WHERE version_id = $1 AND state <> 'done' RETURNING last_error`,
+      [data.versionId],
+    );
+    if (row) {
+      const { versionId, appId = "" } = data;
+      emit({ kind: "ingest-failed", versionId, appId, reason: row.last_error, final: true });
     }
+  } else if (data.id !== undefined) {
+    await executor.query(
+      "UPDATE asc_kit_mp_notifications SET dead_at = now() WHERE id = $1 AND handled_at IS NULL",
+      [data.id],
+    );
+    emit({ kind: "notification-failed", id: data.id, reason: "Handling failed on every attempt." });
   }
 }
 

@@ -216,7 +216,14 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   const save = storage ? serializedSaves(() => storage.save(structuredClone(data))) : undefined;
   await save?.();
 
-  const stats: SandboxStats = { requests: 0, tokens: 0, creates: 0, deletes: 0, faults: 0 };
+  const stats: SandboxStats = {
+    requests: 0,
+    tokens: 0,
+    creates: 0,
+    deletes: 0,
+    faults: 0,
+    assetRequests: {},
+  };
   const assets = assetServer(
     data,
     {
@@ -379,6 +386,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     }
     // Download links are the CDN's, not the API's: no token, no rate limit, no preflight.
     const asset = url.pathname.startsWith("/assets/");
+    if (asset) stats.assetRequests[url.pathname] = (stats.assetRequests[url.pathname] ?? 0) + 1;
     if (!asset && request.method === "OPTIONS") {
       const allow = router.methodsOf(url).join(", ");
       return { kind: "response", response: preflight(allow, cors) };

@@ -117,9 +117,10 @@ export function storeContract(store: () => DistributionStore, reopen: () => Prom
       await store().registerVersion(record);
       await store().setAvailability(false, record.appleItemId, record.appleVersionId);
       await store().claimInstalls("dave", [record.appleItemId]);
+      const [before] = await store().versionsOf([record.appleItemId]);
       await reopen();
       expect(await store().versionsOf([record.appleItemId])).toEqual([
-        { ...record, available: false },
+        { ...record, available: false, registeredAt: before!.registeredAt },
       ]);
       expect(
         (await store().claimInstalls("dave", [record.appleItemId])).get(record.appleItemId),

@@ -10,6 +10,8 @@ export interface SandboxStats {
   creates: number;
   deletes: number;
   faults: number;
+  /** Requests for each download link's path (`/assets/<version>/…`), ranges included. */
+  assetRequests: Record<string, number>;
 }
 
 /** What every resource family's module gets. */
