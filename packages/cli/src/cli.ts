@@ -6,6 +6,7 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerDomains } from "./commands/domains.js";
 import { registerInstallToken } from "./commands/install-token.js";
 import { registerKeys } from "./commands/keys.js";
+import { registerMarketplace } from "./commands/marketplace.js";
 import { registerNotifications } from "./commands/notifications.js";
 import { registerPackages } from "./commands/packages.js";
 import { registerSandbox } from "./commands/sandbox.js";
@@ -98,6 +99,7 @@ export function buildProgram(io: Io): Command {
   registerNotifications(program, context);
   registerSandbox(program, context);
   registerServe(program, context);
+  registerMarketplace(program, context);
   registerDevice(program, context);
   registerDoctor(program, context);
   program

@@ -57,8 +57,11 @@ export type PipelineEvent =
 export interface MarketplaceOptions {
   /** PostgreSQL's `postgres://` URL, or the embedded database (`startEmbeddedDatabase`). */
   database: string | EmbeddedDatabase;
-  /** An App Store Connect client with the marketplace's API key: what downloads the packages. */
-  client: AppStoreConnectClient;
+  /**
+   * An App Store Connect client with the marketplace's API key: what downloads the packages.
+   * Needed by `work()`; a process that only receives, or reads the status, may go without.
+   */
+  client?: AppStoreConnectClient;
   /** Where layouts go to be served: `folderStorage(root, url)` or an object store. */
   storage: PackageStorage;
   /** Passed to each download (a fetch for the links, deadlines, concurrency). */
@@ -141,7 +144,7 @@ export async function openMarketplace(options: MarketplaceOptions): Promise<Mark
       for (const loop of loops[queue === queues.ingest ? "ingest" : "notifications"]) loop.wake();
       return id;
     };
-    const context: IngestContext = {
+    const context: IngestContext | undefined = options.client && {
       executor,
       store,
       client: options.client,
@@ -167,6 +170,12 @@ export async function openMarketplace(options: MarketplaceOptions): Promise<Mark
         if (!Number.isInteger(count) || count < 1 || count > 64) {
           throw new TypeError("work(count) takes a whole number of workers from 1 to 64.");
         }
+        if (!context) {
+          throw new TypeError(
+            "work() needs openMarketplace's client: the workers download with it.",
+          );
+        }
+        const ingesting = context;
         const pollingMs = (options.jobs?.pollingIntervalSeconds ?? 1) * 1000;
         const report = (error: unknown) => emit({ kind: "error", message: messageOf(error) });
         for (let index = 0; index < count; index++) {
@@ -184,7 +193,7 @@ export async function openMarketplace(options: MarketplaceOptions): Promise<Mark
               boss,
               queues.ingest,
               pollingMs,
-              (job) => ingestJob(context, job, emit),
+              (job) => ingestJob(ingesting, job, emit),
               report,
             ),
           );
@@ -231,8 +240,6 @@ function checkOptions(options: MarketplaceOptions): void {
       "openMarketplace needs database: a postgres:// URL, or startEmbeddedDatabase(dir) for no server to install.",
     );
   }
-  if (!options.client)
-    throw new TypeError("openMarketplace needs client, an App Store Connect client.");
   if (!options.storage)
     throw new TypeError("openMarketplace needs storage: folderStorage(root, url).");
 }

@@ -67,7 +67,8 @@ export async function openStore(
   }
 }
 
-async function takeLock(path: string): Promise<void> {
+/** Takes the lock file of an embedded database for this process, or says who holds it. */
+export async function takeLock(path: string, holderName = "asc-kit serve"): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const file = await open(path, "wx", 0o600);
@@ -79,7 +80,7 @@ async function takeLock(path: string): Promise<void> {
       const holder = Number(await readFile(path, "utf8").catch(() => ""));
       if (holder > 0 && isRunning(holder)) {
         throw localError(
-          `Another asc-kit serve (process ${holder}) uses this data folder: the embedded store takes one process at a time. Stop it, give another --data, or use --database-url.`,
+          `Another ${holderName} (process ${holder}) uses this data folder: the embedded store takes one process at a time. Stop it, give another --data, or use --database-url.`,
           "DATA_IN_USE",
         );
       }

@@ -1,0 +1,146 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createAlternativeDistributionPackage,
+  createAppStoreConnectClient,
+  createWebhook,
+} from "@asc-kit/core";
+import { signNotification } from "@asc-kit/notifications";
+import { startSandbox } from "@asc-kit/sandbox";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, runBinary } from "./test-support/binary.js";
+
+const marketplaceApp = "6476788026";
+const app = "6476788027";
+const secret = "a webhook secret that is long enough";
+
+describe("asc-kit marketplace run, status and retry, on the embedded database", () => {
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  let folder = "";
+  let credentials: string[] = [];
+  beforeAll(async () => {
+    sandbox = await startSandbox({ apps: [marketplaceApp, app], installTargets: ["iPhone"] });
+    folder = await mkdtemp(join(tmpdir(), "asc-kit-marketplace-cli-"));
+    credentials = [
+      ...["--key-id", sandbox.credentials.keyId, "--issuer-id", sandbox.credentials.issuerId],
+      ...["--private-key", sandbox.credentials.privateKey, "--base-url", sandbox.url],
+    ];
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it("receives, downloads once, dead-letters what cannot be had, and retries it", async () => {
+    const packages = join(folder, "packages");
+    const data = ["--data", `${packages}.marketplace-data`];
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        ...credentials,
+        "marketplace",
+        "run",
+        ...["--packages", packages, "--packages-url", "http://127.0.0.1:1/packages/"],
+        ...["--secret-env", "WEBHOOK_SECRET", "--workers", "2"],
+      ],
+      {
+        env: { PATH: process.env.PATH, NO_COLOR: "1", WEBHOOK_SECRET: secret },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const summary = await new Promise<Record<string, string>>((resolve, reject) => {
+        let stdout = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes("\n")) resolve(JSON.parse(stdout.split("\n")[0]!));
+        });
+        child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+      });
+      expect(summary).toMatchObject({ workers: 2, database: "embedded" });
+      const client = createAppStoreConnectClient({ ...sandbox.credentials, baseUrl: sandbox.url });
+      const url = `${summary.receiver}notifications`;
+      expect(
+        (await createWebhook(client, { appId: marketplaceApp, name: "m", url, secret })).error,
+      ).toBeUndefined();
+      const created = await createAlternativeDistributionPackage(client, {
+        appStoreVersionId: `${app}-1.0`,
+      });
+      expect(created.error).toBeUndefined();
+
+      const status = async () => {
+        const ran = await runBinary(["--json", "marketplace", "status", ...data]);
+        expect(ran.code, ran.stderr).toBe(0);
+        return JSON.parse(ran.stdout) as { versions: Record<string, number> };
+      };
+      await until(async () => (await status()).versions.done === 1);
+      const [version] = await readdir(join(packages, app));
+      expect(await readdir(join(packages, app, version!))).toEqual(
+        expect.arrayContaining(["manifest.json", "signature", "variant"]),
+      );
+
+      const body = JSON.stringify({
+        data: {
+          type: "AlternativeDistributionPackageVersionAvailable",
+          id: "a-notification",
+          attributes: {
+            marketplaceAppId: marketplaceApp,
+            appId: app,
+            alternativeDistributionPackageId: "no-such-package",
+            alternativeDistributionPackageVersionId: "no-such-version",
+          },
+        },
+      });
+      const answer = await fetch(url, {
+        method: "POST",
+        headers: { "x-apple-signature": await signNotification(body, secret) },
+        body,
+      });
+      expect(answer.status).toBe(200);
+      await until(async () => (await status()).versions.failed === 1);
+      const table = await runBinary(["marketplace", "status", ...data]);
+      expect(table.stdout).toMatch(/versions: +1 done, 0 running, 0 queued, 1 failed/);
+      expect(table.stdout).toMatch(/failed +no-such-version +6476788027 +1 .*404|NOT_FOUND/);
+      expect(table.stdout).toContain("asc-kit marketplace retry");
+      const retried = await runBinary(["marketplace", "retry", "no-such-version", ...data]);
+      expect(retried.stdout).toBe("Queued again: no-such-version\n");
+      expect(stderr).toContain("served");
+      expect(stderr).not.toContain(secret);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+    expect(child.exitCode ?? 0).toBe(0);
+    // The folder is free again: status opens the database itself.
+    const after = await runBinary(["--json", "marketplace", "status", ...data]);
+    expect(JSON.parse(after.stdout).versions).toMatchObject({ done: 1 });
+  });
+
+  it("refuses what it cannot run, saying what to give", async () => {
+    const ran = await runBinary([
+      ...credentials,
+      "marketplace",
+      "run",
+      ...["--packages", join(folder, "p2"), "--packages-url", "http://127.0.0.1:1/p/"],
+      ...["--workers", "0"],
+    ]);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain("Nothing to run");
+    const status = await runBinary(["marketplace", "status"]);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain("--database-url");
+  });
+});
+
+async function until(check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("Timed out waiting.");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
