@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { defaultBaseUrl } from "@asc-kit/core";
 import { Command, CommanderError, Help, Option } from "commander";
+import { registerCatalog } from "./commands/catalog.js";
 import { heldVersionArgs, registerDevice } from "./commands/device.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerDomains } from "./commands/domains.js";
@@ -100,6 +101,7 @@ export function buildProgram(io: Io): Command {
   registerSandbox(program, context);
   registerServe(program, context);
   registerMarketplace(program, context);
+  registerCatalog(program, context);
   registerDevice(program, context);
   registerDoctor(program, context);
   program

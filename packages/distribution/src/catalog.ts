@@ -24,6 +24,11 @@ export interface CatalogOptions {
   url: string;
   /** Per app, what its page says beyond the store's record (name, rating, countries, …). */
   details?(appleItemId: string): CatalogDetails | undefined | Promise<CatalogDetails | undefined>;
+  /**
+   * Name the pages `apps/<appleItemId>.html`, for a static host that gives a file's type by its
+   * extension (`asc-kit catalog build`). Default false: `apps/<appleItemId>`, as served here.
+   */
+  htmlExtension?: boolean;
 }
 
 /** The catalog as files: path under the catalog URL, and its body and type. */
@@ -71,7 +76,7 @@ export async function buildCatalog(
   const files: CatalogFiles = new Map();
   const pages: Array<{ loc: string; lastmod: string }> = [];
   for (const [appleItemId, version] of [...newest].sort(([a], [b]) => a.localeCompare(b))) {
-    const path = `apps/${appleItemId}`;
+    const path = `apps/${appleItemId}${options.htmlExtension ? ".html" : ""}`;
     const details = checkedDetails(appleItemId, await options.details?.(appleItemId));
     const loc = new URL(path, base).href;
     files.set(path, { body: appPage(mobileApplication(version, loc, details)), contentType: html });

@@ -14,7 +14,12 @@ import {
   marketplaceKitConfiguration,
 } from "@asc-kit/distribution";
 import type { AccountTokens, DistributionStore } from "@asc-kit/distribution";
-import { findLayouts, layoutFileHandler, registerLayouts } from "@asc-kit/distribution/node";
+import {
+  findLayouts,
+  layoutFileHandler,
+  registerLayouts,
+  registeredFileHandler,
+} from "@asc-kit/distribution/node";
 import type { Layout } from "@asc-kit/distribution/node";
 import { validatePackageLayout } from "@asc-kit/download";
 import { createInstallTokenSigner } from "@asc-kit/install-token";
@@ -40,6 +45,7 @@ interface ServeOptions {
   accountHook?: string;
   tlsCert?: string;
   tlsKey?: string;
+  catalogUrl?: string;
 }
 
 /** `asc-kit serve`: the server devices call, over the layouts `packages download` wrote. */
@@ -80,6 +86,10 @@ export function registerServe(program: Command, context: Context): void {
     )
     .option("--tls-cert <file>", "serve https with this certificate (PEM; with --tls-key)")
     .option("--tls-key <file>", "the certificate's private key (PEM)")
+    .option(
+      "--catalog-url <url>",
+      "also serve the search catalog (sitemap.xml and a page per app) under this https URL, on this server",
+    )
     .option(
       "--trial-account <id>",
       "for trials: every visitor of the install pages and the sign-in is this account",
@@ -146,6 +156,8 @@ async function start(root: string, given: ServeOptions, context: Context) {
     const layouts = await servedLayouts(root, publicUrl, context);
     await registerLayouts(store.store, layouts);
     const handlers = await webHandlers({
+      root,
+      ...(options.catalogUrl === undefined ? {} : { catalogUrl: options.catalogUrl }),
       store: store.store,
       signer,
       tokens: accountTokens(secret),
@@ -222,10 +234,13 @@ async function accountCheck(options: ServeOptions): Promise<AccountCheck> {
 }
 
 /**
- * The server's handlers, tried in turn: the layouts' files, an install page per app
- * (`/install/<appleItemId>`), the sign-in, and the distribution handler.
+ * The server's handlers, tried in turn: the layouts' files, those of versions registered since
+ * (by a marketplace's pipeline on the same database), an install page per app
+ * (`/install/<appleItemId>`), the sign-in, and the distribution handler (with the catalog).
  */
 async function webHandlers(parts: {
+  root: string;
+  catalogUrl?: string;
   store: DistributionStore;
   signer: InstallTokenSigner;
   tokens: AccountTokens;
@@ -272,8 +287,11 @@ async function webHandlers(parts: {
     signer,
     authenticate: tokens.authenticate,
     onError: parts.onError,
+    ...(parts.catalogUrl === undefined ? {} : { catalog: { url: parts.catalogUrl } }),
   });
-  return [layoutFileHandler(layouts), ...pages, signIn, distribution];
+  // Versions a marketplace's pipeline registers while this runs are served from the root too.
+  const registered = registeredFileHandler(store, parts.root, publicUrl);
+  return [layoutFileHandler(layouts), registered, ...pages, signIn, distribution];
 }
 
 /** The certificate and key for https, when both are given. */
@@ -304,6 +322,13 @@ function checked(given: ServeOptions) {
   const port = Number(options.port);
   if (!/^\d+$/.test(options.port) || port > 65535) {
     throw usageError(`--port must be a port number from 0 to 65535, not ${shown(options.port)}.`);
+  }
+  if (options.catalogUrl !== undefined) {
+    try {
+      deviceUrl(options.catalogUrl, "--catalog-url");
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
   }
   if (!/^\d{1,20}$/.test(options.appleId)) {
     throw usageError("--apple-id must be an Apple ID: digits, such as 6476788026.");
