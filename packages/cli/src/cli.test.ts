@@ -374,17 +374,16 @@ describe("asc-kit demo", () => {
 });
 
 describe("asc-kit demo --marketplace", () => {
-  it("receives verified notifications, downloads with the CLI, and refuses a forged one", async () => {
+  it("runs the pipeline: notifications in, served, installed, updated, withdrawn", async () => {
     const { code, stdout } = await cli(["demo", "--marketplace"]);
     expect(code).toBe(0);
-    expect(
-      stdout.match(/received: alternativeDistributionPackageVersionCreated, app 6476788027/g),
-    ).toHaveLength(2);
-    expect(stdout).toMatch(/verified: com\.example\.app6476788027 \(6476788027\) in /);
-    expect(stdout.match(/SUCCEEDED {2}HTTP 200/g)).toHaveLength(2);
-    expect(stdout).toContain("a body signed with another secret: HTTP 401");
+    expect(stdout.match(/: downloaded, verified, served/g)).toHaveLength(3);
+    expect(stdout).toMatch(/installed: com\.example\.app6476788027 \(\d+\), dtype download/);
+    expect(stdout).toMatch(/installed: com\.example\.app6476788027 \(\d+\), dtype redownload/);
+    expect(stdout).toMatch(/\/catalog\/apps\/6476788028\n/);
+    expect(stdout).toContain("✓ refused: the server reports the app unavailable (404");
     expect(stdout).toMatch(
-      /Done\. 2 notifications received and verified, 1 package version downloaded/,
+      /Done\. 4 notifications recorded, 3 versions downloaded once each and served, 0 failed\./,
     );
   });
 });

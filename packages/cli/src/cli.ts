@@ -109,9 +109,12 @@ export function buildProgram(io: Io): Command {
     .description(
       "walk the key and package lifecycle against a local sandbox: no Apple account needed",
     )
-    .option("--marketplace", "a marketplace's side instead: webhook, notifications, download")
+    .option(
+      "--marketplace",
+      "a marketplace's pipeline instead: notifications, downloads, serving, the catalog, a withdrawal",
+    )
     .action(async (options: { marketplace?: boolean }) => {
-      if (options.marketplace) await runMarketplaceDemo(io, run);
+      if (options.marketplace) await runMarketplaceDemo(io);
       else await runDemo(io);
     });
   return program;

@@ -3,178 +3,229 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import {
-  addAlternativeDistributionDomain,
-  alternativeDistributionEventTypes,
+  addAlternativeDistributionKey,
   createAlternativeDistributionPackage,
   createAppStoreConnectClient,
-  createMarketplaceSearchDetail,
   createWebhook,
-  listWebhookDeliveries,
 } from "@asc-kit/core";
-import { createNotificationHandler, signNotification } from "@asc-kit/notifications";
-import type { MarketplaceNotification } from "@asc-kit/notifications";
+import {
+  accountTokens,
+  createDistributionHandler,
+  marketplaceKitConfiguration,
+} from "@asc-kit/distribution";
+import { registeredFileHandler } from "@asc-kit/distribution/node";
+import { createInstallTokenSigner } from "@asc-kit/install-token";
+import { folderStorage, openMarketplace, startEmbeddedDatabase } from "@asc-kit/marketplace";
+import type { Marketplace, PipelineEvent } from "@asc-kit/marketplace";
+import { nodeListener } from "@asc-kit/notifications/node";
+import { generateKeyPair } from "@asc-kit/pem";
 import { startSandbox } from "@asc-kit/sandbox";
+import type { Sandbox } from "@asc-kit/sandbox";
+import { simulateInstall, simulateUpdate } from "@asc-kit/sandbox/web";
+import type { DeviceResult } from "@asc-kit/sandbox/web";
 import { unwrap } from "./commands/shared.js";
 import { palette } from "./output.js";
 import type { Io } from "./output.js";
 
 const marketplaceApp = "6476788026";
-const distributedApp = "6476788027";
+const [firstApp, secondApp] = ["6476788027", "6476788028"];
 
 /**
- * A marketplace's side, against a sandbox in this process: a webhook to a local receiver, a
- * verified notification for each new package version, the download with `asc-kit packages
- * download`, and the delivery log. `run` is the CLI itself, for the download step.
+ * A marketplace's whole pipeline against a sandbox, in this process on the embedded database:
+ * notifications in, versions downloaded once and served, installed and updated on the
+ * simulated iPhone, the search catalog, an app withdrawn and refused.
  */
-export async function runMarketplaceDemo(
-  io: Io,
-  run: (args: readonly string[], io: Io) => Promise<number>,
-): Promise<void> {
+export async function runMarketplaceDemo(io: Io): Promise<void> {
   const colors = palette(io);
   let step = 0;
   const say = (title: string) => io.stdout(`\n${colors.bold(`${++step}. ${title}`)}\n`);
   const note = (text: string) => io.stdout(`   ${text}\n`);
-
-  const sandbox = await startSandbox({ apps: [marketplaceApp, distributedApp] });
-  const secret = crypto.randomUUID();
-  const received: MarketplaceNotification[] = [];
-  let arrived: () => void = () => undefined;
-  const handle = createNotificationHandler({
-    secret,
-    onNotification: (notification) => {
-      received.push(notification);
-      arrived();
-    },
-  });
-  const receiver = createServer((request, response) => {
-    void handle(
-      new Request(`http://127.0.0.1${request.url ?? "/"}`, {
-        method: request.method ?? "POST",
-        headers: request.headers as Record<string, string>,
-        body: Readable.toWeb(request) as ReadableStream<Uint8Array>,
-        duplex: "half",
-      } as RequestInit),
-    ).then((answer) => response.writeHead(answer.status).end());
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notifications`;
-  const next = () =>
-    new Promise<MarketplaceNotification>((resolve) => {
-      const count = received.length;
-      arrived = () => received.length > count && resolve(received.at(-1)!);
-    });
   const folder = await mkdtemp(join(tmpdir(), "asc-kit-marketplace-"));
-
+  const sandbox = await startSandbox({ apps: [marketplaceApp, firstApp, secondApp] });
+  const database = await startEmbeddedDatabase(join(folder, "store"));
+  const handlers: Handler[] = [];
+  const server = createServer(
+    nodeListener(async (request) => {
+      for (const handler of handlers) {
+        const answer = await handler(request);
+        if (answer) return answer;
+      }
+      return new Response(null, { status: 404 });
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = createAppStoreConnectClient({ ...sandbox.credentials, baseUrl: sandbox.url });
+  const shownEvents = new Set<PipelineEvent["kind"]>(["received", "ingest-done", "ingest-failed"]);
+  const pipeline = await openMarketplace({
+    database,
+    client,
+    storage: folderStorage(join(folder, "packages"), `${origin}/packages/`),
+    onEvent: (event) => shownEvents.has(event.kind) && note(colors.dim(describe(event))),
+  });
   try {
     io.stdout(
-      `${colors.bold("asc-kit demo --marketplace")}: a marketplace's side, against a local sandbox at ${sandbox.url}\n`,
+      `${colors.bold("asc-kit demo --marketplace")}: a marketplace's pipeline, against a local sandbox at ${sandbox.url}\n`,
     );
-    const client = createAppStoreConnectClient({ ...sandbox.credentials, baseUrl: sandbox.url });
-
-    say("Start a receiver that verifies each notification's signature");
-    note(`listening on ${receiverUrl} (createNotificationHandler from @asc-kit/notifications)`);
+    say("Open the pipeline on the embedded database, with 2 workers");
+    await pipeline.work(2);
+    note("PostgreSQL compiled to WebAssembly, in this process: the same SQL and job engine");
+    note("(pg-boss) as on a PostgreSQL server shared by many machines");
+    const device = await serveDevices(handlers, origin, pipeline, client, join(folder, "packages"));
+    note(`serving devices at ${origin}: the receiver, the packages, restore, updates, the catalog`);
 
     say(`Register a webhook for the marketplace app ${marketplaceApp}`);
-    const webhook = unwrap(
+    const secret = crypto.randomUUID();
+    const receive = pipeline.receiver({ secret });
+    handlers.unshift(async (request) =>
+      new URL(request.url).pathname === "/notifications" ? receive(request) : undefined,
+    );
+    unwrap(
       await createWebhook(client, {
         appId: marketplaceApp,
-        name: "Local marketplace",
-        url: receiverUrl,
+        name: "Marketplace",
+        url: `${origin}/notifications`,
         secret,
       }),
-    ).data;
-    note(`webhook: ${webhook.id}, for ${alternativeDistributionEventTypes.join(", ")}`);
-    note("secret:  sent once, never shown again, not even by App Store Connect");
-
-    say("Register the catalog Apple crawls for Spotlight");
-    unwrap(
-      await addAlternativeDistributionDomain(client, {
-        domain: "marketplace.example",
-        referenceName: "Marketplace",
-      }),
     );
-    const detail = unwrap(
-      await createMarketplaceSearchDetail(client, {
-        appId: marketplaceApp,
-        catalogUrl: "https://apps.marketplace.example/sitemap.xml",
-      }),
-    ).data;
-    note(`catalog: ${detail.attributes?.catalogUrl} (on the registered domain)`);
+    note("each notification is recorded before it is acknowledged, once however often it comes");
 
-    say(`A developer creates the package of app ${distributedApp}'s approved version`);
-    const first = next();
-    const created = unwrap(
-      await createAlternativeDistributionPackage(client, {
-        appStoreVersionId: `${distributedApp}-1.0`,
-      }),
-    ).data;
-    const notified = await first;
-    note(`package:  ${created.id}`);
-    note(`received: ${describe(notified)} ${colors.green("(signature verified)")}`);
-
-    say("Apple publishes a new version of the package");
-    const second = next();
-    await sandbox.publishPackageVersion(created.id, "1.0.1");
-    const newer = await second;
-    note(`received: ${describe(newer)}; the version before is now REPLACED`);
-    const versionId =
-      newer.type === "alternativeDistributionPackageVersionCreated" ? newer.instance.id : "";
-
-    say("Download the notified version with `asc-kit packages download`");
-    const code = await run(
-      [
-        "--key-id",
-        sandbox.credentials.keyId,
-        "--issuer-id",
-        sandbox.credentials.issuerId,
-        "--private-key",
-        sandbox.credentials.privateKey,
-        "--base-url",
-        sandbox.url,
-        "packages",
-        "download",
-        versionId,
-        "--out",
-        join(folder, "package"),
-      ],
-      { ...io, stdout: (text) => io.stdout(text.replace(/^(?=.)/gm, "   ")) },
-    );
-    if (code !== 0) throw new Error(`demo: asc-kit packages download exited ${code}`);
-
-    say("Read the webhook's delivery log, and refuse a forged notification");
-    await sandbox.notificationsSettled();
-    for (const delivery of unwrap(await listWebhookDeliveries(client, webhook.id))) {
-      note(
-        `${delivery.id.slice(0, 8)}…  ${delivery.attributes?.deliveryState}  HTTP ${delivery.attributes?.response?.httpStatusCode}`,
+    say(`Developers create the packages of apps ${firstApp} and ${secondApp}`);
+    const packages: string[] = [];
+    for (const app of [firstApp, secondApp]) {
+      const made = unwrap(
+        await createAlternativeDistributionPackage(client, { appStoreVersionId: `${app}-1.0` }),
       );
+      packages.push(made.data.id);
     }
-    const forged = JSON.stringify({
-      data: { type: "AppUnavailable", id: "forged", attributes: {} },
-    });
-    const answer = await fetch(receiverUrl, {
-      method: "POST",
-      headers: { "x-apple-signature": await signNotification(forged, "a guessed secret") },
-      body: forged,
-    });
-    note(
-      `a body signed with another secret: ${colors.red(`HTTP ${answer.status}`)}, never passed on`,
+    await settled(sandbox, pipeline, 2);
+
+    say(`Install app ${firstApp} on a simulated iPhone, checking every step as the device does`);
+    const installed = shown(note, await simulateInstall({ ...device, appleItemId: firstApp }));
+
+    say("Apple publishes a new version: downloaded, served, and the iPhone updates");
+    await sandbox.publishPackageVersion(packages[0]!, "1.0.1");
+    await settled(sandbox, pipeline, 3);
+    shown(
+      note,
+      await simulateUpdate({
+        ...device,
+        appleItemId: firstApp,
+        appleVersionId: installed.appleVersionId,
+      }),
     );
 
+    say("The search catalog Applebot crawls (catalogUrl), from what is served");
+    const sitemap = await (await fetch(`${origin}/catalog/sitemap.xml`)).text();
+    for (const [, loc] of sitemap.matchAll(/<loc>([^<]+)<\/loc>/g)) note(loc!);
+
+    say(`App ${secondApp} is withdrawn: restore refuses it from then on`);
+    sandbox.withdrawApp(secondApp);
+    await sandbox.notificationsSettled();
+    await until(async () =>
+      (await pipeline.store.versionsOf([secondApp])).every((version) => !version.available),
+    );
+    const refused = await simulateInstall({ ...device, appleItemId: secondApp });
+    const last = refused.steps.at(-1);
+    note(`${refused.ok ? "✗ installed" : "✓ refused"}: ${last?.detail ?? ""}`);
+    if (refused.ok) throw new Error("demo: a withdrawn app was installed");
+
+    const status = await pipeline.status();
     io.stdout(
-      `\n${colors.green("Done.")} ${received.length} notifications received and verified, 1 package version downloaded and verified.\n`,
+      `\n${colors.green("Done.")} ${status.notifications.received} notifications recorded, ${status.versions.done} versions downloaded once each and served, ${status.versions.failed} failed.\n`,
     );
   } finally {
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
-    receiver.closeAllConnections();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await pipeline.close();
+    await database.stop();
     await sandbox.stop();
     await rm(folder, { recursive: true, force: true });
   }
 }
 
-function describe(notification: MarketplaceNotification): string {
-  return notification.type === "alternativeDistributionPackageVersionCreated"
-    ? `${notification.type}, app ${notification.appId}, version ${notification.instance.id}`
-    : notification.type;
+/**
+ * The device-facing server on the pipeline's store: the packages' files, restore, updates and
+ * the catalog; and the simulated device's settings, with an alternative distribution key.
+ */
+async function serveDevices(
+  handlers: Handler[],
+  origin: string,
+  pipeline: Marketplace,
+  client: ReturnType<typeof createAppStoreConnectClient>,
+  packages: string,
+) {
+  const keys = await generateKeyPair();
+  const key = unwrap(await addAlternativeDistributionKey(client, { publicKey: keys.publicKeyPem }));
+  const tokens = accountTokens(crypto.getRandomValues(new Uint8Array(32)));
+  const distribution = createDistributionHandler({
+    store: pipeline.store,
+    configuration: marketplaceKitConfiguration({
+      restore: `${origin}/marketplace-kit/restore`,
+      updatesUrl: `${origin}/marketplace-kit/updates`,
+    }),
+    signer: createInstallTokenSigner({
+      privateKey: keys.privateKeyPem,
+      keyId: key.data.id,
+      appleItemId: marketplaceApp,
+      lifetimeSeconds: 1200,
+    }),
+    authenticate: tokens.authenticate,
+    catalog: { url: `${origin}/catalog/` },
+  });
+  const files = registeredFileHandler(pipeline.store, packages, `${origin}/packages/`);
+  handlers.push(files, distribution);
+  return {
+    origin,
+    token: await tokens.issue("someone@example.com", 3600),
+    publicKey: keys.publicKeyPem,
+    keyId: key.data.id,
+    issuer: marketplaceApp,
+    seenNonces: new Set<string>(),
+  };
+}
+
+type Handler = (request: Request) => Promise<Response | undefined>;
+
+/** Waits for the sandbox's deliveries, then for the workers to have served `done` versions. */
+async function settled(sandbox: Sandbox, pipeline: Marketplace, done: number): Promise<void> {
+  await sandbox.notificationsSettled();
+  await until(async () => (await pipeline.status()).versions.done >= done);
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("demo: the pipeline did not finish within a minute");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function describe(event: PipelineEvent): string {
+  switch (event.kind) {
+    case "received":
+      return `received ${event.type}${event.duplicate ? " (a duplicate: recorded before)" : ""}`;
+    case "ingest-done":
+      return `version ${event.versionId.slice(0, 8)}… of app ${event.appId}: downloaded, verified, served`;
+    case "ingest-failed":
+      return `version ${event.versionId.slice(0, 8)}…: ${event.reason}`;
+    default:
+      return event.kind;
+  }
+}
+
+/** Prints each step; the installed app, or an error naming the step that failed. */
+function shown(
+  note: (text: string) => void,
+  result: DeviceResult,
+): NonNullable<DeviceResult["installed"]> {
+  for (const step of result.steps) note(`${step.ok ? "✓" : "✗"} ${step.step}: ${step.detail}`);
+  if (!result.ok || !result.installed)
+    throw new Error(`demo: the device's ${result.failedStep ?? "update"} step failed`);
+  const { installed } = result;
+  note(
+    `installed: ${installed.bundleId} (${installed.appleVersionId}), dtype ${installed.downloadType}`,
+  );
+  return installed;
 }
