@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -143,4 +146,86 @@ async function until(check: () => Promise<boolean>, ms = 60_000): Promise<void> 
     if (Date.now() > end) throw new Error("Timed out waiting.");
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+describe("the README's marketplace commands", () => {
+  it("run as written against a sandbox, from a notification to the catalog", async () => {
+    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
+    const block = /```sh\n([\s\S]*?)```/.exec(
+      readme.slice(readme.indexOf("## Running a marketplace")),
+    )![1]!;
+    const sandbox = await startSandbox({ apps: [marketplaceApp, app], installTargets: ["iPhone"] });
+    const cwd = await mkdtemp(join(tmpdir(), "asc-kit-marketplace-readme-"));
+    const env: Record<string, string> = {
+      ASC_KEY_ID: sandbox.credentials.keyId,
+      ASC_ISSUER_ID: sandbox.credentials.issuerId,
+      ASC_PRIVATE_KEY: sandbox.credentials.privateKey,
+      ASC_BASE_URL: sandbox.url,
+    };
+    const port = String(await freePort());
+    const background: ChildProcess[] = [];
+    try {
+      for (const line of block.trim().split("\n")) {
+        const exported = /^export (\w+)=(.*)$/.exec(line);
+        if (exported) {
+          env[exported[1]!] = exported[2]!;
+          continue;
+        }
+        const args = [...line.replace(/ &$/, "").matchAll(/"([^"]*)"|(\S+)/g)]
+          .map((match) => match[1] ?? match[2]!)
+          .slice(1)
+          .map((word) => word.replace("8787", port));
+        if (line.endsWith("&")) {
+          background.push(await inBackground(args, cwd, env));
+          continue;
+        }
+        if (args[0] === "marketplace" && args[1] === "status") {
+          // What Apple does next: a developer's package, announced to the webhook.
+          const client = createAppStoreConnectClient({
+            ...sandbox.credentials,
+            baseUrl: sandbox.url,
+          });
+          await createAlternativeDistributionPackage(client, { appStoreVersionId: `${app}-1.0` });
+          await until(async () => {
+            const ran = await runBinary(["--json", ...args], { env, cwd });
+            return JSON.parse(ran.stdout).versions.done === 1;
+          });
+        }
+        const ran = await runBinary(args, { env, cwd });
+        expect(ran, line).toMatchObject({ code: 0 });
+      }
+      expect(await readdir(join(cwd, "site", app))).toHaveLength(1);
+      const sitemap = await readFile(join(cwd, "catalog", "sitemap.xml"), "utf8");
+      expect(sitemap).toContain(`https://search.marketplace.example/apps/${app}.html`);
+      expect(await readdir(join(cwd, "catalog", "apps"))).toEqual([`${app}.html`]);
+    } finally {
+      for (const child of background) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill();
+        await exited;
+      }
+      await sandbox.stop();
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+async function inBackground(args: string[], cwd: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    cwd,
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}`)));
+  });
+  return child;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -4,7 +4,8 @@ import { buildCatalog } from "@asc-kit/distribution";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { usageError } from "../report.js";
-import { openStore } from "./serve-data.js";
+import { openPostgresStore } from "@asc-kit/distribution/postgres";
+import { openDatabase } from "./marketplace.js";
 
 interface CatalogOptions {
   out: string;
@@ -38,9 +39,15 @@ export function registerCatalog(program: Command, context: Context): void {
       if ((options.data === undefined) === (options.databaseUrl === undefined)) {
         throw usageError("Give --database-url or --data: where the registered versions are.");
       }
-      const store = await openStore(options.data ?? ".", options.databaseUrl);
+      // The folder of `serve --data` or `marketplace run --data`, that one running or not.
+      const database = await openDatabase(options, "", false);
+      const url = typeof database.target === "string" ? database.target : database.target.url;
+      const store = await openPostgresStore(url, { maxConnections: 1 }).catch(async (error) => {
+        await database.close();
+        throw error;
+      });
       try {
-        const files = await buildCatalog(store.store, {
+        const files = await buildCatalog(store, {
           url: options.url,
           htmlExtension: true,
         }).catch((error: unknown) => {
@@ -62,6 +69,7 @@ export function registerCatalog(program: Command, context: Context): void {
         });
       } finally {
         await store.close();
+        await database.close();
       }
     });
 }

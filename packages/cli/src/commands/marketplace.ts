@@ -208,7 +208,7 @@ interface OpenedDatabase {
  * folder locked to this process), or, while `marketplace run` has it, reached through the
  * address that run left in the folder.
  */
-async function openDatabase(
+export async function openDatabase(
   options: DatabaseOptions,
   packages: string,
   owner: boolean,
