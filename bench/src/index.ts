@@ -25,6 +25,7 @@ import { codegen } from "./sections/codegen.ts";
 import { coldStart } from "./sections/coldstart.ts";
 import { download } from "./sections/download.ts";
 import { footprint } from "./sections/footprint.ts";
+import { marketplace } from "./sections/marketplace.ts";
 import { overhead } from "./sections/overhead.ts";
 import { serve } from "./sections/serve.ts";
 import { throughput } from "./sections/throughput.ts";
@@ -42,6 +43,7 @@ const sections: Section<any>[] = [
   codegen,
   tokens,
   serve,
+  marketplace,
 ];
 
 const { values } = parseArgs({

@@ -20,34 +20,51 @@ export type SendJob = (
   options: { id?: string; db?: ReturnType<typeof jobDatabase> },
 ) => Promise<string | null>;
 
+/** How jobs are inserted in bulk: pg-boss's `insert`, inside the caller's transaction. */
+export type InsertJobs = (
+  jobs: Array<{ name: string; data: object }>,
+  db: ReturnType<typeof jobDatabase>,
+) => Promise<unknown>;
+
 /**
- * Records a verified notification and queues its handling, in one transaction: once this
- * resolves the work is durable, and only then may the receiver answer 2xx. A duplicate (an id
- * recorded before) changes nothing and resolves `false`.
+ * Records verified notifications and queues their handling, in one transaction: once this
+ * resolves the work is durable, and only then may the receiver answer 2xx. Resolves with the
+ * ids recorded now; a duplicate (an id recorded before, or twice in the batch) is recorded once
+ * and changes nothing after.
  */
-export async function recordNotification(
+export async function recordNotifications(
   executor: SqlExecutor,
-  send: SendJob,
-  notification: MarketplaceNotification,
-): Promise<boolean> {
+  insertJobs: InsertJobs,
+  notifications: readonly MarketplaceNotification[],
+): Promise<Set<string>> {
   const received = new Date();
+  const column = (pick: (notification: MarketplaceNotification) => string | null) =>
+    notifications.map(pick);
   return executor.transaction(async (tx) => {
-    const inserted = await tx.query(
+    const rows = await tx.query<{ id: string }>(
       `INSERT INTO asc_kit_mp_notifications (id, type, app_id, event_at, body)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
-        notification.id,
-        notification.type === "unknown" ? notification.sentType : notification.type,
-        appOf(notification) ?? null,
-        eventTimeOf(notification, received).toISOString(),
-        JSON.stringify({ data: notification.raw }),
+        column((notification) => notification.id),
+        column((notification) =>
+          notification.type === "unknown" ? notification.sentType : notification.type,
+        ),
+        column((notification) => appOf(notification) ?? null),
+        column((notification) => eventTimeOf(notification, received).toISOString()),
+        column((notification) => JSON.stringify({ data: notification.raw })),
       ],
     );
-    if (inserted.length === 0) return false;
-    if (effectsOf(notification).length > 0) {
-      await send(queues.notifications, { id: notification.id }, { db: jobDatabase(tx) });
-    }
-    return true;
+    const recorded = new Set(rows.map((row) => row.id));
+    const jobs = notifications
+      .filter((notification) => recorded.has(notification.id) && effectsOf(notification).length > 0)
+      .filter(
+        (notification, index, all) =>
+          all.findIndex((other) => other.id === notification.id) === index,
+      )
+      .map((notification) => ({ name: queues.notifications, data: { id: notification.id } }));
+    if (jobs.length > 0) await insertJobs(jobs, jobDatabase(tx));
+    return recorded;
   });
 }
 

@@ -3,8 +3,8 @@ import type { AppStoreConnectClient } from "@asc-kit/core";
 import { sqlStore } from "@asc-kit/distribution";
 import type { DistributionStore, SqlExecutor } from "@asc-kit/distribution";
 import { createNotificationHandler } from "@asc-kit/notifications";
-import type { NotificationHandlerOptions } from "@asc-kit/notifications";
-import { handleNotification, queues, recordNotification } from "./apply.js";
+import type { MarketplaceNotification, NotificationHandlerOptions } from "@asc-kit/notifications";
+import { handleNotification, queues, recordNotifications } from "./apply.js";
 import type { SendJob } from "./apply.js";
 import { openDatabase } from "./database.js";
 import { PermanentFailure, ingestVersion, messageOf } from "./ingest.js";
@@ -151,13 +151,22 @@ export async function openMarketplace(options: MarketplaceOptions): Promise<Mark
       storage: options.storage,
       ...(options.download ? { download: options.download } : {}),
     };
+    const record = groupCommit(async (batch) => {
+      const recorded = await recordNotifications(
+        executor,
+        (jobs, db) => boss.insert(jobs, { db }),
+        batch,
+      );
+      for (const loop of loops.notifications) loop.wake();
+      return recorded;
+    });
     return {
       store,
       receiver: (receiverOptions) =>
         createNotificationHandler({
           ...receiverOptions,
           onNotification: async (notification) => {
-            const recorded = await recordNotification(executor, send, notification);
+            const recorded = await record(notification);
             emit({
               kind: "received",
               id: notification.id,
@@ -243,6 +252,46 @@ function checkOptions(options: MarketplaceOptions): void {
   if (!options.storage)
     throw new TypeError("openMarketplace needs storage: folderStorage(root, url).");
 }
+
+/**
+ * Records notifications in groups: one arriving while a group is being committed waits for it
+ * and goes with the next, so that under load one transaction (and one flush to disk) records
+ * many. Each caller resolves once its own notification is durable, with whether it was new.
+ */
+function groupCommit(
+  record: (batch: MarketplaceNotification[]) => Promise<Set<string>>,
+): (notification: MarketplaceNotification) => Promise<boolean> {
+  type Waiting = {
+    notification: MarketplaceNotification;
+    resolve(recorded: boolean): void;
+    reject(error: unknown): void;
+  };
+  const waiting: Waiting[] = [];
+  let committing: Promise<void> | undefined;
+  const commit = async () => {
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, maxGroup);
+      try {
+        const recorded = await record(batch.map((item) => item.notification));
+        for (const item of batch) {
+          // Of the same id twice in one group, the first is the one recorded.
+          item.resolve(recorded.delete(item.notification.id));
+        }
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+      }
+    }
+    committing = undefined;
+  };
+  return (notification) =>
+    new Promise<boolean>((resolve, reject) => {
+      waiting.push({ notification, resolve, reject });
+      committing ??= commit();
+    });
+}
+
+/** Notifications recorded in one transaction at most. */
+const maxGroup = 256;
 
 /** pg-boss on the pool, with the pipeline's three queues. */
 async function startJobs(
