@@ -23,8 +23,8 @@ import { generateKeyPair } from "@asc-kit/pem";
 import { startSandbox } from "@asc-kit/sandbox";
 import type { Sandbox } from "@asc-kit/sandbox";
 import { simulateInstall, simulateUpdate } from "@asc-kit/sandbox/web";
-import type { DeviceResult } from "@asc-kit/sandbox/web";
 import { unwrap } from "./commands/shared.js";
+import { shown } from "./demo-serve.js";
 import { palette } from "./output.js";
 import type { Io } from "./output.js";
 
@@ -213,19 +213,4 @@ function describe(event: PipelineEvent): string {
     default:
       return event.kind;
   }
-}
-
-/** Prints each step; the installed app, or an error naming the step that failed. */
-function shown(
-  note: (text: string) => void,
-  result: DeviceResult,
-): NonNullable<DeviceResult["installed"]> {
-  for (const step of result.steps) note(`${step.ok ? "✓" : "✗"} ${step.step}: ${step.detail}`);
-  if (!result.ok || !result.installed)
-    throw new Error(`demo: the device's ${result.failedStep ?? "update"} step failed`);
-  const { installed } = result;
-  note(
-    `installed: ${installed.bundleId} (${installed.appleVersionId}), dtype ${installed.downloadType}`,
-  );
-  return installed;
 }

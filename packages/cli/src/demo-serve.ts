@@ -107,7 +107,7 @@ export async function demoServing(demo: ServingDemo): Promise<number> {
 }
 
 /** Prints each step; the installed app, or an error naming the step that failed. */
-function shown(
+export function shown(
   note: (text: string) => void,
   result: DeviceResult,
 ): NonNullable<DeviceResult["installed"]> {

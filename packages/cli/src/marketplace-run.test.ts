@@ -1,8 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -12,6 +10,7 @@ import {
 } from "@asc-kit/core";
 import { signNotification } from "@asc-kit/notifications";
 import { startSandbox } from "@asc-kit/sandbox";
+import { freePort } from "@asc-kit/test-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, runBinary } from "./test-support/binary.js";
 
@@ -220,12 +219,4 @@ async function inBackground(args: string[], cwd: string, env: Record<string, str
     child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}`)));
   });
   return child;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

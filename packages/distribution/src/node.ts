@@ -117,12 +117,8 @@ export function layoutFileHandler(
     for (const [name, file] of layout.files) byPath.set(`${base}${name}`, file);
   }
   return async (request) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(request.url).pathname);
-    } catch {
-      return undefined;
-    }
+    const path = decodedPath(request);
+    if (path === undefined) return undefined;
     const file = byPath.get(path);
     if (!file) return undefined;
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -156,12 +152,8 @@ export function registeredFileHandler(
 ): (request: Request) => Promise<Response | undefined> {
   const basePath = new URL(baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`).pathname;
   return async (request) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(request.url).pathname);
-    } catch {
-      return undefined;
-    }
+    const path = decodedPath(request);
+    if (path === undefined) return undefined;
     if (!path.startsWith(basePath)) return undefined;
     const segments = path.slice(basePath.length).split("/");
     if (segments.length < 3 || segments.some((segment) => segment === "" || segment[0] === ".")) {
@@ -180,6 +172,15 @@ export function registeredFileHandler(
     }
     return serveFile(request, join(root, ...segments), path);
   };
+}
+
+/** The request's path, decoded; `undefined` for one that does not decode. */
+function decodedPath(request: Request): string | undefined {
+  try {
+    return decodeURIComponent(new URL(request.url).pathname);
+  } catch {
+    return undefined;
+  }
 }
 
 async function serveFile(request: Request, file: string, path: string): Promise<Response> {

@@ -106,9 +106,6 @@ async function record(
   eventAt: string,
   notificationId: string,
 ): Promise<void> {
-  // The newest event wins, whatever order the notifications came in; ties go to the larger id.
-  const newer = (table: string) =>
-    `WHERE (${table}.event_at, ${table}.notification_id) < (excluded.event_at, excluded.notification_id)`;
   switch (effect.kind) {
     case "version": {
       const created = await tx.query(
@@ -129,27 +126,46 @@ async function record(
       return;
     }
     case "availability":
-      await tx.query(
-        `INSERT INTO asc_kit_mp_availability (app_id, scope, available, event_at, notification_id)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (app_id, scope) DO UPDATE SET available = excluded.available,
-           event_at = excluded.event_at, notification_id = excluded.notification_id
-         ${newer("asc_kit_mp_availability")}`,
-        [effect.appId, effect.scope, effect.available, eventAt, notificationId],
-      );
+      await newestWins(tx, "asc_kit_mp_availability", "scope", [
+        effect.appId,
+        effect.scope,
+        effect.available,
+        eventAt,
+        notificationId,
+      ]);
       return;
     case "territories":
       for (const territory of effect.territories) {
-        await tx.query(
-          `INSERT INTO asc_kit_mp_territories (app_id, territory, available, event_at, notification_id)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (app_id, territory) DO UPDATE SET available = excluded.available,
-             event_at = excluded.event_at, notification_id = excluded.notification_id
-           ${newer("asc_kit_mp_territories")}`,
-          [effect.appId, territory, effect.available, eventAt, notificationId],
-        );
+        await newestWins(tx, "asc_kit_mp_territories", "territory", [
+          effect.appId,
+          territory,
+          effect.available,
+          eventAt,
+          notificationId,
+        ]);
       }
   }
+}
+
+/**
+ * Records an app's availability (by `scope`) or a territory's where its event is the newest,
+ * whatever order the notifications came in; of two events at one time, the larger id wins.
+ */
+async function newestWins(
+  tx: SqlExecutor,
+  table: "asc_kit_mp_availability" | "asc_kit_mp_territories",
+  key: "scope" | "territory",
+  values: [string, string, boolean, string, string],
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO ${table} (app_id, ${key}, available, event_at, notification_id)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (app_id, ${key}) DO UPDATE SET available = excluded.available,
+       event_at = excluded.event_at, notification_id = excluded.notification_id
+     WHERE (${table}.event_at, ${table}.notification_id)
+       < (excluded.event_at, excluded.notification_id)`,
+    values,
+  );
 }
 
 /** What an app's availability comes to: the app's own word, and each served version's. */
