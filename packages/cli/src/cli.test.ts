@@ -379,7 +379,9 @@ describe("asc-kit demo --marketplace", () => {
     expect(code).toBe(0);
     expect(stdout.match(/: downloaded, verified, served/g)).toHaveLength(3);
     expect(stdout).toMatch(/installed: com\.example\.app6476788027 \(\d+\), dtype download/);
-    expect(stdout).toMatch(/installed: com\.example\.app6476788027 \(\d+\), dtype redownload/);
+    expect(stdout).toMatch(
+      /installed: com\.example\.app6476788027 1\.0\.2 \(\d+\), dtype redownload/,
+    );
     expect(stdout).toMatch(/\/catalog\/apps\/6476788028\n/);
     expect(stdout).toContain("✓ refused: the server reports the app unavailable (404");
     expect(stdout).toMatch(
