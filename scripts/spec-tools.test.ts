@@ -144,6 +144,38 @@ describe("pnpm spec:add", () => {
     expect(once).toContain("summary: List widgets.");
   }, 30_000);
 
+  it("repairs Apple's format: null with a warning, and says what was already there", async () => {
+    const file = await scratchExcerpt();
+    const defective = structuredClone(JSON.parse(await readFile(upstreamFile, "utf8")));
+    defective.components.schemas.Gadget.properties.id.format = null;
+    const from = join(await mkdtemp(join(tmpdir(), "asc-kit-spec-")), "apple.json");
+    await writeFile(from, JSON.stringify(defective));
+    const first = await script("spec-add.ts", [
+      "--from",
+      from,
+      "--spec",
+      file,
+      "gadgets_getCollection",
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(
+      "Repaired Apple's description: removed `format: null` at #/components/schemas/Gadget/properties/id.",
+    );
+    const both = await script("spec-add.ts", [
+      ...["--from", from, "--spec", file],
+      ...["gadgets_getCollection", "widgets_getCollection"],
+    ]);
+    expect(both.stdout).toMatch(
+      /Added widgets_getCollection to .*; already present: gadgets_getCollection\./,
+    );
+  }, 30_000);
+
+  it("prints its usage on standard output for --help, and exits 0", async () => {
+    const help = await script("spec-add.ts", ["--help"]);
+    expect(help).toMatchObject({ code: 0, stderr: "" });
+    expect(help.stdout).toContain("Usage:");
+  }, 30_000);
+
   it("fails on an unknown operation, suggesting the closest ones, and writes nothing", async () => {
     const file = await scratchExcerpt();
     const before = await readFile(file, "utf8");

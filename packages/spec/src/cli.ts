@@ -1,6 +1,5 @@
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { addCommand, diffCommand, generateCommand } from "./commands.js";
 import type { Outcome } from "./commands.js";
 
 /** How the spec commands are named and where their files are, for the command line at hand. */
@@ -29,7 +28,12 @@ export async function specCli(argv: readonly string[], setting: SpecCliSetting):
     `  ${names.diff} --from <apple-openapi.json> [--spec <excerpt.yaml>]`,
   ].join("\n");
   const [command, ...rest] = argv;
+  if (command === "help" || argv.includes("--help") || argv.includes("-h")) {
+    return { code: 0, out: [usage], err: [] };
+  }
   try {
+    // Loaded when a command runs: the help answers without the YAML, lint and codegen modules.
+    const { addCommand, diffCommand, generateCommand } = await import("./commands.js");
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: command === "add",

@@ -8,6 +8,7 @@ import {
   addOperations,
   contentHash,
   diffDocuments,
+  findOperation,
   operationsOf,
   parseDocument,
   serializeDocument,
@@ -47,17 +48,17 @@ export async function addCommand(options: {
   const excerptText = existing ?? (await readFile(shippedFile("app-store-connect.yaml"), "utf8"));
   const upstreamText = await readFile(options.from, "utf8");
   let updated;
+  const excerpt = parseDocument(excerptText);
+  const present = options.operations.filter((selector) => findOperation(excerpt, selector));
   try {
-    updated = addOperations(
-      parseDocument(excerptText),
-      parseDocument(upstreamText),
-      options.operations,
-      { keepDescriptions: options.keepDescriptions ?? false },
-    );
+    updated = addOperations(excerpt, parseDocument(upstreamText), options.operations, {
+      keepDescriptions: options.keepDescriptions ?? false,
+    });
   } catch (error) {
     if (!(error instanceof UnknownOperationError)) throw error;
     return done([], [error.message]);
   }
+  const repaired = repairNulls(updated);
   const dangling = unresolvedRefs(updated);
   if (dangling.length > 0) {
     return done([], [`Not written: references that resolve to nothing: ${dangling.join(", ")}`]);
@@ -68,14 +69,42 @@ export async function addCommand(options: {
     return done([], [`Not written: the result does not pass the lint:\n  ${errors.join("\n  ")}`]);
   }
   const names = options.operations.join(", ");
-  if (text === existing)
-    return done([`${show(options.spec)} already has ${names}; nothing changed.`]);
+  const added = options.operations.filter((selector) => !present.includes(selector));
+  if (text === existing || added.length === 0) {
+    const holder = existing === undefined ? "asc-kit's own excerpt" : show(options.spec);
+    return done([`${holder} already has ${names}; nothing changed.`]);
+  }
+  const already = present.length > 0 ? `; already present: ${present.join(", ")}` : "";
   await mkdir(dirname(options.spec), { recursive: true });
   await writeFile(options.spec, text);
   const started = existing === undefined ? " (started from asc-kit's own excerpt)" : "";
   return done([
-    `Added ${names} to ${show(options.spec)}${started}.${options.next ? ` Next: ${options.next}.` : ""}`,
+    ...repaired,
+    `Added ${added.join(", ")} to ${show(options.spec)}${started}${already}.${options.next ? ` Next: ${options.next}.` : ""}`,
   ]);
+}
+
+/** Keys that OpenAPI wants a string in, which Apple's file sometimes gives as `null`. */
+const stringKeys = new Set(["format", "pattern", "title", "description"]);
+
+/**
+ * Removes `null` where a string belongs (Apple's `AppEvent.deepLink` has `format: null`): a
+ * defect of Apple's file must not stop the user. Returns a warning per repair, naming where.
+ */
+function repairNulls(document: object): string[] {
+  const warnings: string[] = [];
+  const visit = (node: unknown, pointer: string) => {
+    if (typeof node !== "object" || node === null) return;
+    for (const [key, value] of Object.entries(node)) {
+      const here = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (value === null && stringKeys.has(key)) {
+        delete (node as Record<string, unknown>)[key];
+        warnings.push(`Repaired Apple's description: removed \`${key}: null\` at #${pointer}.`);
+      } else visit(value, here);
+    }
+  };
+  visit(document, "");
+  return warnings;
 }
 
 /**
