@@ -132,18 +132,38 @@ function asNetworkError(error: unknown, request: Request): unknown {
   return new AppStoreConnectError({
     status: 0,
     code: error instanceof RequestTimeoutError ? "TIMEOUT" : "NETWORK_ERROR",
-    detail: describeNetworkError(error),
+    detail: describeNetworkError(error, request.url),
     method: request.method,
     url: request.url,
     cause: error,
   });
 }
 
-function describeNetworkError(error: unknown): string {
+/**
+ * What failed and where: the message, the host asked, and the first error code found down the
+ * causes (fetch puts the errno one or two levels down, in an `AggregateError` when every
+ * address of a name failed): `fetch failed reaching api.example.com (ENOTFOUND)`.
+ */
+function describeNetworkError(error: unknown, url: string): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  const code = typeof cause?.code === "string" ? cause.code : undefined;
-  return code ? `${error.message} (${code})` : error.message;
+  if (error instanceof RequestTimeoutError) return error.message;
+  let code: string | undefined;
+  // Without a code, the cause's own words (fetch refuses some ports as a "bad port").
+  const causeMessage = (error.cause as { message?: unknown } | undefined)?.message;
+  let node: unknown = error.cause;
+  for (let depth = 0; depth < 5 && node && code === undefined; depth++) {
+    const candidate = node as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof candidate.code === "string") code = candidate.code;
+    node = candidate.cause ?? (Array.isArray(candidate.errors) ? candidate.errors[0] : undefined);
+  }
+  let host = "";
+  try {
+    host = ` reaching ${new URL(url).host}`;
+  } catch {
+    // A request always has a URL; nothing to add without one.
+  }
+  const why = code ?? (typeof causeMessage === "string" ? causeMessage.slice(0, 200) : undefined);
+  return `${error.message}${host}${why ? ` (${why})` : ""}`;
 }
 
 function tokenProviderOf(options: AppStoreConnectClientOptions): TokenProvider {

@@ -223,6 +223,27 @@ describe("the key lifecycle helpers", () => {
     expect(keys).toHaveLength(0);
   });
 
+  it("names the host and the errno found down the causes, or the cause's words", async () => {
+    const failing = (cause: unknown) =>
+      createAppStoreConnectClient({
+        token: "t",
+        retry: false,
+        baseUrl: "https://asc.example.com",
+        fetch: async () => {
+          throw new TypeError("fetch failed", { cause });
+        },
+      });
+    const nested = new AggregateError([
+      Object.assign(new Error("connect"), { code: "ECONNREFUSED" }),
+    ]);
+    const refused = await getAlternativeDistributionKey(failing(nested), "key-1");
+    expect(refused.error?.message).toMatch(
+      /fetch failed reaching asc\.example\.com \(ECONNREFUSED\)$/,
+    );
+    const badPort = await getAlternativeDistributionKey(failing(new Error("bad port")), "key-1");
+    expect(badPort.error?.message).toMatch(/fetch failed reaching asc\.example\.com \(bad port\)$/);
+  });
+
   it("returns network failures as errors of kind network", async () => {
     const client = createAppStoreConnectClient({
       token: "t",
@@ -234,7 +255,7 @@ describe("the key lifecycle helpers", () => {
     const result = await getAlternativeDistributionKey(client, "key-1");
     expect(result.error?.kind).toBe("network");
     expect(result.error?.message).toBe(
-      "GET /v1/alternativeDistributionKeys/key-1: NETWORK_ERROR: fetch failed (ECONNREFUSED)",
+      "GET /v1/alternativeDistributionKeys/key-1: NETWORK_ERROR: fetch failed reaching api.appstoreconnect.apple.com (ECONNREFUSED)",
     );
   });
 });
