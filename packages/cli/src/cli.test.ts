@@ -103,10 +103,15 @@ describe("asc-kit keys", () => {
         fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
       }),
     ]);
-    // An app without a key, like an app that does not exist, is App Store Connect's 404.
-    const noKey = await cli(["--json", "keys", "list", "--app", "6476788027"]);
-    expect(noKey.code).toBe(4);
-    expect(JSON.parse(noKey.stderr)).toMatchObject({ ok: false, code: "NOT_FOUND" });
+    // An app without a key lists nothing; asked for by itself, it is App Store Connect's 404.
+    const noKey = await cli(["keys", "list", "--app", "6476788027"]);
+    expect(noKey).toMatchObject({ code: 0, stdout: "No keys.\n" });
+    expect(
+      JSON.parse((await cli(["--json", "keys", "list", "--app", "6476788027"])).stdout),
+    ).toEqual([]);
+    const asked = await cli(["--json", "keys", "app", "6476788027"]);
+    expect(asked.code).toBe(4);
+    expect(JSON.parse(asked.stderr)).toMatchObject({ ok: false, code: "NOT_FOUND" });
 
     const got = await cli(["keys", "get", accountId!]);
     expect(got.stdout).toMatch(

@@ -68,7 +68,15 @@ const privateKeyPathRole = {
  */
 async function readCredentials(program: Command): Promise<ApiCredentials> {
   const options = program.opts<GlobalOptions>();
-  if (!options.keyId) throw usageError("No API key ID: set ASC_KEY_ID or pass --key-id.");
+  // Everything missing at once: one round trip to the shell, not one per variable.
+  const missing = [
+    ...(options.keyId ? [] : ["the API key ID (ASC_KEY_ID or --key-id)"]),
+    ...(options.privateKey || options.privateKeyPath
+      ? []
+      : ["the API private key (ASC_PRIVATE_KEY or ASC_PRIVATE_KEY_PATH, or --private-key-path)"]),
+  ];
+  if (missing.length > 0) throw usageError(`Missing ${missing.join(" and ")}.`);
+  const keyId = options.keyId!;
   const issuer = options.issuerId ? { issuerId: options.issuerId } : {};
   const inline = options.privateKey;
   const path = options.privateKeyPath;
@@ -83,12 +91,7 @@ async function readCredentials(program: Command): Promise<ApiCredentials> {
     }
     source = inlineTyped ? "inline" : "path";
   } else if (inline) source = "inline";
-  else if (path) source = "path";
-  else {
-    throw usageError(
-      "No API private key: set ASC_PRIVATE_KEY or ASC_PRIVATE_KEY_PATH (or pass --private-key-path).",
-    );
-  }
+  else source = "path";
   const privateKey = source === "inline" ? inline! : await readText(path!, privateKeyPathRole);
-  return { keyId: options.keyId, ...issuer, privateKey };
+  return { keyId, ...issuer, privateKey };
 }

@@ -220,3 +220,13 @@ async function inBackground(args: string[], cwd: string, env: Record<string, str
   });
   return child;
 }
+
+describe("missing credentials", () => {
+  it("are named all at once", async () => {
+    const ran = await runBinary(["keys", "list"]);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain(
+      "Missing the API key ID (ASC_KEY_ID or --key-id) and the API private key (ASC_PRIVATE_KEY or ASC_PRIVATE_KEY_PATH, or --private-key-path).",
+    );
+  });
+});

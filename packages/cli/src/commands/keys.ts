@@ -98,8 +98,10 @@ export function registerKeys(program: Command, context: Context): void {
       const api = await context.client();
       let list: KeyOutput[];
       if (options.app) {
-        const key = unwrap(await getAppAlternativeDistributionKey(api, options.app)).data;
-        list = [await withFingerprint(key, appScope(options.app))];
+        const found = await getAppAlternativeDistributionKey(api, options.app);
+        // A list filtered to an app without a key is a list of nothing (`keys app` is the 404).
+        if (found.error?.status === 404) list = [];
+        else list = [await withFingerprint(unwrap(found).data, appScope(options.app))];
       } else {
         const all = unwrap(
           await listAlternativeDistributionKeys(api, {
