@@ -95,7 +95,7 @@ describe("asc-kit webhooks", () => {
 
       const deliveries = await cli(["webhooks", "deliveries", created.id]);
       expect(deliveries.stdout).toMatch(
-        /^ID +STATE +HTTP +CREATED +REDELIVERY +ERROR\n\S+ +SUCCEEDED +200 /,
+        /^ID +EVENT +STATE +HTTP +CREATED +REDELIVERY +ERROR\n\S+ +ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED +SUCCEEDED +200 /,
       );
       const [delivery] = await json(["webhooks", "deliveries", created.id, "--state", "SUCCEEDED"]);
       expect((await cli(["webhooks", "redeliver", delivery.id])).code).toBe(0);
@@ -104,6 +104,8 @@ describe("asc-kit webhooks", () => {
       // The redelivery is the same event, which the receiver has seen: it prints only the ping.
       await expect.poll(() => receiver.lines.length).toBe(2);
       expect(JSON.parse(receiver.lines[1]!).type).toBe("webhookPingCreated");
+      const withPing = await cli(["webhooks", "deliveries", created.id]);
+      expect(withPing.stdout).toMatch(/\n\S+ +PING +SUCCEEDED +200 /);
 
       const disabled = await json(["webhooks", "update", created.id, "--disable"]);
       expect(disabled.attributes.enabled).toBe(false);

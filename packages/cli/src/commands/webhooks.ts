@@ -2,7 +2,7 @@ import {
   alternativeDistributionEventTypes,
   createWebhook,
   listAppWebhooks,
-  listWebhookDeliveries,
+  paginate,
   pingWebhook,
   redeliverWebhookDelivery,
   removeWebhook,
@@ -156,14 +156,15 @@ export function registerWebhooks(program: Command, context: Context): void {
       ]),
     )
     .action(async (id: string, options: { state?: string }) => {
-      const all = unwrap(await listWebhookDeliveries(await context.client(), id));
+      const { deliveries: all, events } = await deliveriesWithEvents(await context.client(), id);
       const list = options.state
         ? all.filter((item) => item.attributes?.deliveryState === options.state)
         : all;
+      const rows = list.map((delivery) => deliveryRow(delivery, events));
       out(
         list.length === 0
           ? "No deliveries.\n"
-          : table(["ID", "STATE", "HTTP", "CREATED", "REDELIVERY", "ERROR"], list.map(deliveryRow)),
+          : table(["ID", "EVENT", "STATE", "HTTP", "CREATED", "REDELIVERY", "ERROR"], rows),
         list,
       );
     });
@@ -207,10 +208,38 @@ function webhookRow(webhook: Webhook): string[] {
   ];
 }
 
-function deliveryRow(delivery: WebhookDelivery): string[] {
+/**
+ * A webhook's deliveries, with the type of each one's event (`include=event`, only the event's
+ * type and whether it is a ping): what tells a ping from a version notification.
+ */
+async function deliveriesWithEvents(
+  client: Awaited<ReturnType<Context["client"]>>,
+  webhookId: string,
+): Promise<{ deliveries: WebhookDelivery[]; events: Map<string, string> }> {
+  const deliveries: WebhookDelivery[] = [];
+  const events = new Map<string, string>();
+  const pages = paginate(client, "/v1/webhooks/{id}/deliveries", {
+    params: {
+      path: { id: webhookId },
+      query: { limit: 200, include: ["event"], "fields[webhookEvents]": ["eventType", "ping"] },
+    },
+  });
+  for await (const page of pages) {
+    deliveries.push(...page.data);
+    for (const event of page.included ?? []) {
+      const attributes = event.attributes as { eventType?: string; ping?: boolean } | undefined;
+      events.set(event.id, attributes?.ping ? "PING" : (attributes?.eventType ?? ""));
+    }
+  }
+  return { deliveries, events };
+}
+
+function deliveryRow(delivery: WebhookDelivery, events: Map<string, string>): string[] {
   const attributes = delivery.attributes ?? {};
+  const eventId = delivery.relationships?.event?.data?.id;
   return [
     delivery.id,
+    (eventId && events.get(eventId)) || "",
     attributes.deliveryState ?? "",
     attributes.response?.httpStatusCode === undefined
       ? ""
