@@ -405,8 +405,14 @@ async function startWorker(
     waiting?.resolve(answer as RoundAnswer);
   });
   child.once("exit", (code) => {
-    failed = new Error(`${setUp.name}: the worker on ${node} exited (${code})`);
-    pending?.reject(failed);
+    const fail = () => {
+      failed = new Error(`${setUp.name}: the worker on ${node} exited (${code})`);
+      pending?.reject(failed);
+    };
+    // A worker exits as soon as its last answer is sent, and the exit can be seen before the
+    // answer is read: every message is out once the channel has closed.
+    if (child.connected) child.once("disconnect", fail);
+    else fail();
   });
   const next = () =>
     new Promise<RoundAnswer>((resolve, reject) => {
