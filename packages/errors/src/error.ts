@@ -248,6 +248,10 @@ function hintFor(details: Details): string | undefined {
     case 403:
       return "The API key's role does not allow this operation. Use a key with a role that may manage this resource (Admin for alternative distribution), or ask the Account Holder for access.";
     case 404:
+      // Apple: "The path provided does not match a defined resource type."
+      if (/\bpath\b.*\bresource type\b/i.test(first?.detail ?? "")) {
+        return "App Store Connect does not know this path, whatever the id: check baseUrl (it ends before /v1) and the path; an endpoint asc-kit does not cover yet is an asc-kit-spec add away.";
+      }
       return "No resource has this id, or this key cannot see it. Check the id (list the resources to find it) and that the key belongs to the same team.";
     case 409:
       if (

@@ -346,6 +346,28 @@ describe("errorFromBody", () => {
     expect(error.rateLimit).toEqual({ "user-hour": { limit: 10, remaining: 9 } });
   });
 
+  it("tells a path App Store Connect does not know from an id it does not have", () => {
+    const unknownPath = errorFromBody(
+      {
+        errors: [
+          {
+            code: "NOT_FOUND",
+            status: "404",
+            title: "The specified resource does not exist",
+            detail: "The path provided does not match a defined resource type.",
+          },
+        ],
+      },
+      { status: 404, method: "get", url: "https://api.appstoreconnect.apple.com/v1/widgets" },
+    );
+    expect(unknownPath.hint).toMatch(/^App Store Connect does not know this path, whatever the id/);
+    const unknownId = errorFromBody(
+      { errors: [{ code: "NOT_FOUND", status: "404", title: "Not found", detail: "No such key" }] },
+      { status: 404, method: "get", url: `${keysUrl}/x` },
+    );
+    expect(unknownId.hint).toMatch(/^No resource has this id/);
+  });
+
   it("takes text and values that are not an ErrorResponse", () => {
     expect(errorFromBody("<html>Bad gateway</html>", { status: 502 }).message).toBe(
       "502 HTTP_502: Bad gateway",

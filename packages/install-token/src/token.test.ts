@@ -125,7 +125,7 @@ describe("verifyInstallVerificationToken", () => {
     expect([wrongBundle.code, wrongBundle.claim, wrongBundle.message]).toEqual([
       "ERR_TOKEN_CLAIM",
       "bid",
-      "The token's bid claim is not the expected value.",
+      `The token's bid claim is "com.example.app" where "com.other" was expected.`,
     ]);
     expect(
       (await refusal(verifyInstallVerificationToken(token, publicKey, { keyId: "other" }))).code,

@@ -292,9 +292,13 @@ export async function verifyInstallVerificationToken(
     valid: boolean,
   ) => {
     if (!valid || (expected !== undefined && claims[claim] !== expected)) {
+      // Claims are ids and names, not secrets: both sides shown, quoted and cut short.
+      const shown = (value: unknown) => JSON.stringify(String(value).slice(0, 100));
       throw new InstallTokenError(
         "ERR_TOKEN_CLAIM",
-        `The token's ${claim} claim is ${valid ? "not the expected value" : "missing or malformed"}.`,
+        valid
+          ? `The token's ${claim} claim is ${shown(claims[claim])} where ${shown(expected)} was expected.`
+          : `The token's ${claim} claim is missing or malformed.`,
         {
           claim,
         },
