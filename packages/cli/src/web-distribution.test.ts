@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { startSandbox } from "@asc-kit/sandbox";
 import type { Sandbox } from "@asc-kit/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAlternativeDistributionPackage, createAppStoreConnectClient } from "@asc-kit/core";
 import { bin, runBinary } from "./test-support/binary.js";
 
 /** The root README's web distribution commands, run as written against a sandbox. */
@@ -191,14 +190,7 @@ describe("the README's marketplace walk-through", () => {
           continue;
         }
         if (command.includes("<version-id>")) {
-          // Meanwhile a developer creates the package of an app the marketplace distributes.
-          const client = createAppStoreConnectClient({
-            ...sandbox.credentials,
-            baseUrl: sandbox.url,
-          });
-          await createAlternativeDistributionPackage(client, {
-            appStoreVersionId: "6476788027-1.0",
-          });
+          // The version the receiver was told of, by the README's `packages create`.
           await sandbox.notificationsSettled();
           const created = printed
             .map((text) => JSON.parse(text) as { type: string; instance?: { id: string } })
