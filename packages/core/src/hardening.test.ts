@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AppStoreConnectError } from "@asc-kit/errors";
 import { afterEach, describe, expect, it } from "vitest";
+import { recordingClient } from "./test-support/recording.js";
 import {
   addAlternativeDistributionKey,
   createAppStoreConnectClient,
@@ -41,19 +42,7 @@ function keyPage(ids: string[], next?: string, total?: number) {
 }
 
 function clientWith(fetch: RequestFetch, options: Partial<AppStoreConnectClientOptions> = {}) {
-  const seen: string[] = [];
-  const client = createAppStoreConnectClient({
-    token,
-    baseUrl: base,
-    retry: { baseDelayMs: 1, maxDelayMs: 2 },
-    fetch: async (request, init) => {
-      const url = new URL(request.url);
-      seen.push(`${request.method} ${url.pathname}${url.search}`);
-      return fetch(request, init);
-    },
-    ...options,
-  } as AppStoreConnectClientOptions);
-  return { client, seen };
+  return recordingClient(fetch, { token, rawSearch: true, ...options });
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { recordingClient } from "./test-support/recording.js";
 import {
-  createAppStoreConnectClient,
   createMarketplaceSearchDetail,
   createMarketplaceWebhook,
   getMarketplaceWebhook,
@@ -15,37 +15,17 @@ import {
   updateMarketplaceSearchDetail,
   updateWebhook,
 } from "./index.js";
-import type { RequestFetch } from "./index.js";
 
 const base = "https://api.example.test";
 const secret = "a-long-webhook-secret";
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
-function clientWith(fetch: RequestFetch) {
-  const sent: Array<{ line: string; body: unknown }> = [];
-  const client = createAppStoreConnectClient({
-    token: "a.b.c",
-    baseUrl: base,
-    retry: { baseDelayMs: 1, maxDelayMs: 2 },
-    fetch: async (request, init) => {
-      const url = new URL(request.url);
-      const text = request.body ? await request.clone().text() : "";
-      sent.push({
-        line: `${request.method} ${url.pathname}${decodeURIComponent(url.search)}`,
-        body: text ? JSON.parse(text) : undefined,
-      });
-      return fetch(request, init);
-    },
-  });
-  return { client, sent };
-}
-
 const webhook = { data: { type: "webhooks", id: "w1" }, links: { self: `${base}/v1/webhooks/w1` } };
 
 describe("webhooks", () => {
   it("creates one for the alternative distribution events, and never repeats the secret", async () => {
-    const { client, sent } = clientWith(async () => json(201, webhook));
+    const { client, sent } = recordingClient(async () => json(201, webhook));
     const created = await createWebhook(client, {
       appId: "6476788026",
       name: "Marketplace",
@@ -69,7 +49,7 @@ describe("webhooks", () => {
         },
       },
     });
-    const conflict = clientWith(async () =>
+    const conflict = recordingClient(async () =>
       json(409, {
         errors: [{ status: "409", code: "ENTITY_ERROR", title: "Conflict", detail: "Exists." }],
       }),
@@ -85,7 +65,7 @@ describe("webhooks", () => {
   });
 
   it("refuses an http URL or a short secret locally, without repeating the secret", async () => {
-    const { client, sent } = clientWith(async () => json(201, webhook));
+    const { client, sent } = recordingClient(async () => json(201, webhook));
     const input = { appId: "1", name: "M", url: "http://marketplace.example/", secret };
     await expect(createWebhook(client, input)).rejects.toThrow(/absolute https URL/);
     const short = createWebhook(client, { ...input, url: "https://m.example/", secret: "short" });
@@ -96,7 +76,7 @@ describe("webhooks", () => {
 
   it("lists an app's webhooks, pings one, and removes one, reading back after a lost answer", async () => {
     let deletes = 0;
-    const { client, sent } = clientWith(async (request) => {
+    const { client, sent } = recordingClient(async (request) => {
       if (request.method === "DELETE") {
         deletes++;
         throw new TypeError("fetch failed");
@@ -127,7 +107,7 @@ describe("webhooks", () => {
 
 describe("marketplace search details", () => {
   it("registers a catalog URL for an app", async () => {
-    const { client, sent } = clientWith(async () =>
+    const { client, sent } = recordingClient(async () =>
       json(201, { data: { type: "marketplaceSearchDetails", id: "s1" }, links: { self: base } }),
     );
     const created = await createMarketplaceSearchDetail(client, {
@@ -143,7 +123,7 @@ describe("marketplace search details", () => {
 
 describe("changes", () => {
   it("update a webhook with only what is given, redeliver, and change or clear a catalog", async () => {
-    const { client, sent } = clientWith(async (request) =>
+    const { client, sent } = recordingClient(async (request) =>
       request.method === "DELETE"
         ? new Response(null, { status: 204 })
         : json(200, { data: { type: "webhooks", id: "w1" }, links: { self: base } }),
@@ -188,7 +168,7 @@ describe("the marketplace webhook (deprecated)", () => {
 
   it("is read (or undefined), created, changed, and never repeats the secret", async () => {
     let existing: unknown[] = [];
-    const { client, sent } = clientWith(async (request) => {
+    const { client, sent } = recordingClient(async (request) => {
       if (request.method === "GET") return json(200, { data: existing, links: { self: base } });
       // Apple's examples show the answer's data as a list of one; its schema, as one.
       return json(request.method === "POST" ? 201 : 200, {
@@ -232,7 +212,7 @@ describe("the marketplace webhook (deprecated)", () => {
 
   it("is removed, an uncertain outcome confirmed by reading the account's webhook back", async () => {
     let deleted = false;
-    const { client } = clientWith(async (request) => {
+    const { client } = recordingClient(async (request) => {
       if (request.method === "DELETE") {
         deleted = true;
         return json(500, { errors: [{ status: "500", code: "UNEXPECTED_ERROR", title: "x" }] });
@@ -241,7 +221,7 @@ describe("the marketplace webhook (deprecated)", () => {
     });
     expect((await removeMarketplaceWebhook(client, "m1")).data).toBeNull();
     deleted = false;
-    const { client: stubborn } = clientWith(async (request) =>
+    const { client: stubborn } = recordingClient(async (request) =>
       request.method === "DELETE"
         ? json(500, { errors: [{ status: "500", code: "UNEXPECTED_ERROR", title: "x" }] })
         : json(200, { data: [endpoint("m1")], links: { self: base } }),

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { recordingClient } from "./test-support/recording.js";
 import {
   createAlternativeDistributionPackage,
-  createAppStoreConnectClient,
   getAlternativeDistributionPackageVersion,
   listAlternativeDistributionPackageVersions,
 } from "./index.js";
-import type { RequestFetch } from "./index.js";
 
 const base = "https://api.example.test";
 const json = (status: number, body: unknown) =>
@@ -15,24 +14,9 @@ const packageBody = {
   links: { self: `${base}/v1/alternativeDistributionPackages/p1` },
 };
 
-function clientWith(fetch: RequestFetch) {
-  const seen: string[] = [];
-  const client = createAppStoreConnectClient({
-    token: "a.b.c",
-    baseUrl: base,
-    retry: { baseDelayMs: 1, maxDelayMs: 2 },
-    fetch: async (request, init) => {
-      const url = new URL(request.url);
-      seen.push(`${request.method} ${url.pathname}${decodeURIComponent(url.search)}`);
-      return fetch(request, init);
-    },
-  });
-  return { client, seen };
-}
-
 describe("alternative distribution packages", () => {
   it("reads the version's package back after a create whose answer was lost", async () => {
-    const { client, seen } = clientWith(async (request) => {
+    const { client, seen } = recordingClient(async (request) => {
       if (request.method === "POST") throw new TypeError("fetch failed");
       return json(200, packageBody);
     });
@@ -45,7 +29,7 @@ describe("alternative distribution packages", () => {
   });
 
   it("lists the COMPLETED versions by default, and every state on request", async () => {
-    const { client, seen } = clientWith(async (request) =>
+    const { client, seen } = recordingClient(async (request) =>
       json(200, { data: [], links: { self: request.url } }),
     );
     await listAlternativeDistributionPackageVersions(client, "p1");
@@ -64,7 +48,7 @@ describe("alternative distribution packages", () => {
 
   it("reads a version with every variant and delta, past the first page", async () => {
     const variant = (id: string) => ({ type: "alternativeDistributionPackageVariants", id });
-    const { client } = clientWith(async (request) => {
+    const { client } = recordingClient(async (request) => {
       const url = new URL(request.url);
       if (url.pathname.endsWith("/variants")) {
         const second = url.searchParams.get("cursor") === "2";
@@ -90,7 +74,7 @@ describe("alternative distribution packages", () => {
   it("reads the version and its lists at once, and a missing version fails as itself", async () => {
     let inFlight = 0;
     let most = 0;
-    const { client, seen } = clientWith(async (request) => {
+    const { client, seen } = recordingClient(async (request) => {
       inFlight++;
       most = Math.max(most, inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));

@@ -8,7 +8,7 @@ import {
   readFields,
   selfLink,
 } from "../http.js";
-import type { WebhookEventType } from "@asc-kit/core";
+import { webhookEventTypes } from "@asc-kit/core";
 import { isLoopback } from "../notifier.js";
 import type { StoredWebhook, StoredWebhookDelivery } from "../state.js";
 import type { ResourceFamily } from "./context.js";
@@ -25,24 +25,8 @@ import {
 } from "./validation.js";
 
 const webhookFields = ["enabled", "eventTypes", "name", "url", "app", "deliveries"] as const;
-// A record, so that the type checker holds it to the spec's list (a regenerated spec that
-// changes the event types fails the build until this follows).
-const eventTypes = new Set<string>(
-  Object.keys({
-    ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED: true,
-    ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED: true,
-    ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED: true,
-    APP_STORE_VERSION_APP_VERSION_STATE_UPDATED: true,
-    BACKGROUND_ASSET_VERSION_APP_STORE_RELEASE_STATE_UPDATED: true,
-    BACKGROUND_ASSET_VERSION_EXTERNAL_BETA_RELEASE_STATE_UPDATED: true,
-    BACKGROUND_ASSET_VERSION_INTERNAL_BETA_RELEASE_CREATED: true,
-    BACKGROUND_ASSET_VERSION_STATE_UPDATED: true,
-    BETA_FEEDBACK_CRASH_SUBMISSION_CREATED: true,
-    BETA_FEEDBACK_SCREENSHOT_SUBMISSION_CREATED: true,
-    BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED: true,
-    BUILD_UPLOAD_STATE_UPDATED: true,
-  } satisfies Record<WebhookEventType, true>),
-);
+// Core's list, which the type checker holds to the spec's (one copy of it).
+const eventTypes = new Set<string>(webhookEventTypes);
 const deliveryStates = new Set(["SUCCEEDED", "FAILED", "PENDING"]);
 
 /**
