@@ -15,9 +15,11 @@ import { build } from "esbuild";
  * of them (0.25 kB with the check for runtimes that copy headers otherwise; some 3.5 µs of CPU
  * a request under load on Node.js 24), and from 18,150 for a response that keeps the method and
  * url of its call rather than the request (under 20 bytes; on Node.js 24 under load, the request
- * held from each response made the young generation grow sooner, some 20 µs a request).
+ * held from each response made the young generation grow sooner, some 20 µs a request), and
+ * from 18,175 for network errors that name the host and the cause found below fetch's own
+ * error, and a hint of its own for a path App Store Connect does not know (0.14 kB).
  */
-export const coreBundleBudget = { gzippedBytes: 18_175 };
+export const coreBundleBudget = { gzippedBytes: 18_325 };
 
 /** The minimal consumer the budget and the bench measure. */
 export const minimalCoreConsumer = `import { createAppStoreConnectClient } from "@asc-kit/core";

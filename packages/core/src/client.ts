@@ -140,30 +140,24 @@ function asNetworkError(error: unknown, request: Request): unknown {
 }
 
 /**
- * What failed and where: the message, the host asked, and the first error code found down the
- * causes (fetch puts the errno one or two levels down, in an `AggregateError` when every
- * address of a name failed): `fetch failed reaching api.example.com (ENOTFOUND)`.
+ * What failed and where: the message, the host, and the first error code down the causes
+ * (fetch puts the errno one or two levels down, in an `AggregateError` when every address
+ * failed), else the cause's own words: `fetch failed reaching api.example.com (ENOTFOUND)`.
  */
 function describeNetworkError(error: unknown, url: string): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error instanceof RequestTimeoutError) return error.message;
-  let code: string | undefined;
-  // Without a code, the cause's own words (fetch refuses some ports as a "bad port").
-  const causeMessage = (error.cause as { message?: unknown } | undefined)?.message;
-  let node: unknown = error.cause;
-  for (let depth = 0; depth < 5 && node && code === undefined; depth++) {
-    const candidate = node as { code?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof candidate.code === "string") code = candidate.code;
-    node = candidate.cause ?? (Array.isArray(candidate.errors) ? candidate.errors[0] : undefined);
+  if (!(error instanceof Error) || error instanceof RequestTimeoutError)
+    return String(error instanceof Error ? error.message : error);
+  type Node =
+    { code?: unknown; cause?: unknown; errors?: unknown[]; message?: unknown } | undefined;
+  let why = (error.cause as Node)?.message;
+  for (let node = error.cause as Node, depth = 0; node && depth < 5; depth++) {
+    if (typeof node.code === "string") {
+      why = node.code;
+      break;
+    }
+    node = (node.cause ?? node.errors?.[0]) as Node;
   }
-  let host = "";
-  try {
-    host = ` reaching ${new URL(url).host}`;
-  } catch {
-    // A request always has a URL; nothing to add without one.
-  }
-  const why = code ?? (typeof causeMessage === "string" ? causeMessage.slice(0, 200) : undefined);
-  return `${error.message}${host}${why ? ` (${why})` : ""}`;
+  return `${error.message} reaching ${new URL(url).host}${typeof why === "string" ? ` (${why.slice(0, 200)})` : ""}`;
 }
 
 function tokenProviderOf(options: AppStoreConnectClientOptions): TokenProvider {

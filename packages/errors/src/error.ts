@@ -250,7 +250,7 @@ function hintFor(details: Details): string | undefined {
     case 404:
       // Apple: "The path provided does not match a defined resource type."
       if (/\bpath\b.*\bresource type\b/i.test(first?.detail ?? "")) {
-        return "App Store Connect does not know this path, whatever the id: check baseUrl (it ends before /v1) and the path; an endpoint asc-kit does not cover yet is an asc-kit-spec add away.";
+        return "App Store Connect does not know this path: check baseUrl (it ends before /v1) and the path.";
       }
       return "No resource has this id, or this key cannot see it. Check the id (list the resources to find it) and that the key belongs to the same team.";
     case 409:

@@ -360,7 +360,7 @@ describe("errorFromBody", () => {
       },
       { status: 404, method: "get", url: "https://api.appstoreconnect.apple.com/v1/widgets" },
     );
-    expect(unknownPath.hint).toMatch(/^App Store Connect does not know this path, whatever the id/);
+    expect(unknownPath.hint).toMatch(/^App Store Connect does not know this path: check baseUrl/);
     const unknownId = errorFromBody(
       { errors: [{ code: "NOT_FOUND", status: "404", title: "Not found", detail: "No such key" }] },
       { status: 404, method: "get", url: `${keysUrl}/x` },

@@ -219,7 +219,7 @@ describe("toPkcs8Pem", () => {
 
   it("refuses public keys and other curves", () => {
     expect(() => toPkcs8Pem(spkiPem)).toThrow(/Found a public key where a private key is needed/);
-    expect(() => toPkcs8Pem(spkiPem)).toThrow(/`private-key\.pem` beside the `public-key\.pem`/);
+    expect(() => toPkcs8Pem(spkiPem)).toThrow(/`private-key\.pem` from `asc-kit keys generate`/);
     expect(() =>
       toPkcs8Pem(ec384.privateKey.export({ type: "sec1", format: "pem" }).toString()),
     ).toThrow(/P-384/);

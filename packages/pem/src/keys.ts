@@ -143,7 +143,7 @@ export function toPkcs8Der(input: KeyInput): Uint8Array<ArrayBuffer> {
   if (parsed.kind !== "private") {
     throw new PemError(
       "ERR_KEY_UNSUPPORTED",
-      "Found a public key where a private key is needed; give its private key instead: `private-key.pem` beside the `public-key.pem` that `asc-kit keys generate` wrote, or the .p8 file App Store Connect gave.",
+      "Found a public key where a private key is needed; give the private key (`private-key.pem` from `asc-kit keys generate`, or the .p8).",
     );
   }
   return parsed.standardDer;
