@@ -42,8 +42,11 @@ export async function recordNotifications(
     notifications.map(pick);
   return executor.transaction(async (tx) => {
     const rows = await tx.query<{ id: string }>(
-      `INSERT INTO asc_kit_mp_notifications (id, type, app_id, event_at, body)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+      // One that asks nothing of the workers (a ping, an unknown type) is handled as it lands.
+      `INSERT INTO asc_kit_mp_notifications (id, type, app_id, event_at, body, handled_at)
+       SELECT id, type, app_id, event_at, body, CASE WHEN idle THEN now() END
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::boolean[])
+         AS n (id, type, app_id, event_at, body, idle)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
         column((notification) => notification.id),
@@ -53,6 +56,7 @@ export async function recordNotifications(
         column((notification) => appOf(notification) ?? null),
         column((notification) => eventTimeOf(notification, received).toISOString()),
         column((notification) => JSON.stringify({ data: notification.raw })),
+        notifications.map((notification) => effectsOf(notification).length === 0),
       ],
     );
     const recorded = new Set(rows.map((row) => row.id));

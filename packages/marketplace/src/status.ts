@@ -44,8 +44,7 @@ export async function readStatus(executor: SqlExecutor): Promise<MarketplaceStat
   const [notes] = await executor.query<Record<string, string>>(
     `SELECT count(*)::text AS received, count(handled_at)::text AS handled,
        count(*) FILTER (WHERE dead_at IS NOT NULL AND handled_at IS NULL)::text AS failed,
-       count(*) FILTER (WHERE handled_at IS NULL AND dead_at IS NULL
-         AND type IN (${handledTypes}))::text AS waiting
+       count(*) FILTER (WHERE handled_at IS NULL AND dead_at IS NULL)::text AS waiting
      FROM asc_kit_mp_notifications`,
   );
   const work = await executor.query<Record<string, unknown>>(
@@ -82,15 +81,3 @@ export async function readStatus(executor: SqlExecutor): Promise<MarketplaceStat
     })),
   };
 }
-
-/** The notification types that become work (the others are recorded only). */
-const handledTypes = [
-  "alternativeDistributionPackageVersionAvailable",
-  "appVersionsUnavailable",
-  "appUnavailable",
-  "alternativeDistributionPackageVersionCreated",
-  "alternativeDistributionPackageAvailableUpdated",
-  "alternativeDistributionTerritoryAvailabilityUpdated",
-]
-  .map((type) => `'${type}'`)
-  .join(", ");

@@ -149,7 +149,7 @@ async function run(options: RunOptions, context: Context) {
       workers,
       database: database.kind,
       packages: resolve(options.packages),
-      packagesUrl: storage.urlOf("x").replace(/x\/$/, ""),
+      packagesUrl: options.packagesUrl,
     },
     async stop() {
       if (server) {
