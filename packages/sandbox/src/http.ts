@@ -1,7 +1,6 @@
 /** Pieces of App Store Connect's HTTP behaviour shared by the sandbox's endpoints. */
 
 const defaultPageSize = 50;
-const maximumPageSize = 200;
 
 export class ApiError extends Error {
   constructor(
@@ -17,30 +16,9 @@ export class ApiError extends Error {
   }
 }
 
-export const keyFields = ["publicKey"] as const;
-
-/** The fields a `fields[type]` parameter asks for: all of `allowed` when it is absent. */
-export function readFields(url: URL, type: string, allowed: readonly string[]): Set<string> {
-  const fields = url.searchParams.get(`fields[${type}]`);
-  if (fields === null) return new Set(allowed);
-  const names = fields.split(",");
-  for (const name of names) {
-    if (!allowed.includes(name)) {
-      throw parameterError(
-        `fields[${type}]`,
-        `'${name}' is not a valid field name for ${type}; use ${allowed.join(", ")}.`,
-      );
-    }
-  }
-  return new Set(names);
-}
-
-/** Only the attributes named in `fields`. */
-export function pick(
-  attributes: Record<string, unknown>,
-  fields: ReadonlySet<string>,
-): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(attributes).filter(([name]) => fields.has(name)));
+/** Only the members named in `names`. */
+export function pick<T>(members: Record<string, T>, names: ReadonlySet<string>): Record<string, T> {
+  return Object.fromEntries(Object.entries(members).filter(([name]) => names.has(name)));
 }
 
 /** One page of `items` for a list request: `limit`, an opaque `cursor`, links and meta.paging. */
@@ -73,24 +51,10 @@ export function selfLink(url: URL): string {
   return link.href;
 }
 
-export function allowQuery(url: URL, allowed: readonly string[]): void {
-  for (const name of url.searchParams.keys()) {
-    if (!allowed.includes(name))
-      throw parameterError(name, `The parameter '${name}' can not be used with this request.`);
-  }
-}
-
+/** `limit`, checked against the excerpt's maximum before the handler runs. */
 function readLimit(url: URL): number {
   const value = url.searchParams.get("limit");
-  if (value === null) return defaultPageSize;
-  const limit = Number(value);
-  if (!/^\d+$/.test(value) || limit < 1 || limit > maximumPageSize) {
-    throw parameterError(
-      "limit",
-      `'${value}' is not a valid value for 'limit'; use a whole number from 1 to ${maximumPageSize}.`,
-    );
-  }
-  return limit;
+  return value === null ? defaultPageSize : Number(value);
 }
 
 function encodeCursor(offset: number): string {

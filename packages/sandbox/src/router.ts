@@ -37,8 +37,17 @@ export class Router {
     return this;
   }
 
-  /** Runs the handler for a request: 404 for an unknown path, 405 (with Allow) for a method. */
-  async handle(method: string, url: URL, body: string): Promise<RouteResult> {
+  /**
+   * Runs the handler for a request: 404 for an unknown path, 405 (with Allow) for a method.
+   * `around` gets the route's method and pattern (`GET /v1/apps/{id}/webhooks`) and the handler,
+   * for what every route shares, such as checking the query against the excerpt.
+   */
+  async handle(
+    method: string,
+    url: URL,
+    body: string,
+    around: (route: string, request: RouteRequest, handler: RouteHandler) => Promise<RouteResult>,
+  ): Promise<RouteResult> {
     const segments = url.pathname.replace(/\/+$/, "").split("/").slice(1);
     const allowed: string[] = [];
     for (const route of this.#routes) {
@@ -46,7 +55,8 @@ export class Router {
       if (!params) continue;
       // HEAD is GET without the body, as HTTP has it.
       if (route.method === method || (method === "HEAD" && route.method === "GET")) {
-        return route.handler({ method, url, params, body });
+        const pattern = `${route.method} /${route.segments.join("/")}`;
+        return around(pattern, { method, url, params, body }, route.handler);
       }
       allowed.push(route.method);
     }
@@ -60,6 +70,11 @@ export class Router {
       "The specified resource does not exist",
       `The path ${url.pathname} does not match a resource type of this sandbox.`,
     );
+  }
+
+  /** Every route as `METHOD /pattern`, for checking them against the excerpt. */
+  routes(): string[] {
+    return this.#routes.map((route) => `${route.method} /${route.segments.join("/")}`);
   }
 
   /** The methods a path allows, for OPTIONS; empty when the path is unknown. */

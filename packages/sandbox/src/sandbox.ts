@@ -12,7 +12,8 @@ import { webhookRoutes } from "./resources/webhooks.js";
 import { createNotifier } from "./notifier.js";
 import type { NotificationOptions } from "./notifier.js";
 import { assetServer } from "./assets.js";
-import { Router } from "./router.js";
+import { createApi } from "./api.js";
+import { ResourceRegistry } from "./query.js";
 import type { RouteResult } from "./router.js";
 import { defaultAppStoreVersions, defaultApps, freshData, serializedSaves } from "./state.js";
 import type {
@@ -246,6 +247,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       return baseUrl();
     },
     stats,
+    resources: new ResourceRegistry(),
     async commit(apply) {
       const undo = apply();
       if (!save) return;
@@ -277,8 +279,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       stats.deletes++;
     },
   };
-  const router = new Router();
-  for (const family of families) family(router, context);
+  const api = createApi(families, context);
 
   const faults = faultSource(options.faults ?? {});
   const limits = rateLimiter(options.hourlyRequestLimit ?? 3500, now);
@@ -355,7 +356,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
         );
       }
       const body = await readBody(request);
-      return answer(request.method, await router.handle(request.method, url, body), headers);
+      return answer(request.method, await api.handle(request.method, url, body), headers);
     } catch (error) {
       return answer(request.method, errorResult(error), {
         ...headers,
@@ -388,7 +389,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
     const asset = url.pathname.startsWith("/assets/");
     if (asset) stats.assetRequests[url.pathname] = (stats.assetRequests[url.pathname] ?? 0) + 1;
     if (!asset && request.method === "OPTIONS") {
-      const allow = router.methodsOf(url).join(", ");
+      const allow = api.methodsOf(url).join(", ");
       return { kind: "response", response: preflight(allow, cors) };
     }
     if (faults.current.latencyMs) await delay(faults.current.latencyMs);
@@ -409,6 +410,8 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   return {
     respond,
     data,
+    /** Every route as `METHOD /pattern`. */
+    routes: api.routes,
     controls: {
       credentials: {
         keyId: data.apiKeys[0]!.keyId,

@@ -1,4 +1,5 @@
 import type { Notifier } from "../notifier.js";
+import type { ResourceRegistry } from "../query.js";
 import type { Router } from "../router.js";
 import type { SandboxData } from "../state.js";
 
@@ -35,6 +36,8 @@ export interface ResourceContext {
   notifier: Notifier;
   /** A download link for an asset path, and its expiry, `lifetimeMs` from now. */
   link(path: string, lifetimeMs: number): { url: string; urlExpirationDate: string };
+  /** Where each family says how to find its resources by id, for `include`. */
+  resources: ResourceRegistry;
 }
 
 /** A resource family: adds its routes. A new family is one more module of this shape. */

@@ -1,33 +1,20 @@
-import {
-  ApiError,
-  allowQuery,
-  notFound,
-  pageOf,
-  parseJsonBody,
-  pick,
-  readFields,
-  selfLink,
-} from "../http.js";
+import { ApiError, notFound, pageOf, parseJsonBody, selfLink } from "../http.js";
 import type { StoredDomain } from "../state.js";
 import type { ResourceFamily } from "./context.js";
 
-const domainFields = ["domain", "referenceName", "createdDate"] as const;
 const domainLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** `/v1/alternativeDistributionDomains` and `/v1/alternativeDistributionDomains/{id}`. */
 export const domainRoutes: ResourceFamily = (router, context) => {
   const list = (context.data.domains ??= []);
-  const resource = (domain: StoredDomain, fields: ReadonlySet<string> = new Set(domainFields)) => ({
+  const resource = (domain: StoredDomain) => ({
     type: "alternativeDistributionDomains",
     id: domain.id,
-    attributes: pick(
-      {
-        domain: domain.domain,
-        referenceName: domain.referenceName,
-        createdDate: domain.createdDate,
-      },
-      fields,
-    ),
+    attributes: {
+      domain: domain.domain,
+      referenceName: domain.referenceName,
+      createdDate: domain.createdDate,
+    },
     links: { self: `${context.baseUrl}/v1/alternativeDistributionDomains/${domain.id}` },
   });
   const find = (id: string) => {
@@ -105,19 +92,16 @@ export const domainRoutes: ResourceFamily = (router, context) => {
   }
 
   router
-    .on("GET", "/v1/alternativeDistributionDomains", ({ url }) => {
-      allowQuery(url, ["fields[alternativeDistributionDomains]", "limit", "cursor"]);
-      const fields = readFields(url, "alternativeDistributionDomains", domainFields);
-      return [200, pageOf(url, list, (domain) => resource(domain, fields))];
-    })
+    .on("GET", "/v1/alternativeDistributionDomains", ({ url }) => [
+      200,
+      pageOf(url, list, resource),
+    ])
     .on("POST", "/v1/alternativeDistributionDomains", async ({ body }) => [201, await create(body)])
-    .on("GET", "/v1/alternativeDistributionDomains/{id}", ({ url, params }) => {
-      allowQuery(url, ["fields[alternativeDistributionDomains]"]);
-      const fields = readFields(url, "alternativeDistributionDomains", domainFields);
-      return [200, { data: resource(find(params.id!), fields), links: { self: selfLink(url) } }];
-    })
-    .on("DELETE", "/v1/alternativeDistributionDomains/{id}", async ({ url, params }) => {
-      allowQuery(url, []);
+    .on("GET", "/v1/alternativeDistributionDomains/{id}", ({ url, params }) => [
+      200,
+      { data: resource(find(params.id!)), links: { self: selfLink(url) } },
+    ])
+    .on("DELETE", "/v1/alternativeDistributionDomains/{id}", async ({ params }) => {
       const domain = find(params.id!);
       await context.remove(list, domain);
       return [204];

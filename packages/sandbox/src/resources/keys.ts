@@ -1,39 +1,23 @@
 import { inspectKey, toPublicKeyPem } from "@asc-kit/pem";
-import {
-  ApiError,
-  allowQuery,
-  keyFields,
-  notFound,
-  pageOf,
-  parameterError,
-  parseJsonBody,
-  pick,
-  readFields,
-  selfLink,
-} from "../http.js";
+import { ApiError, notFound, pageOf, parameterError, parseJsonBody, selfLink } from "../http.js";
 import type { StoredDistributionKey } from "../state.js";
 import type { ResourceContext, ResourceFamily } from "./context.js";
 import { requireAccountApp } from "./validation.js";
 
-/** A key as App Store Connect returns it, with the attributes `fields` asks for. */
-export function keyResource(
-  context: ResourceContext,
-  key: StoredDistributionKey,
-  fields: ReadonlySet<string> = new Set(keyFields),
-) {
+/** A key as App Store Connect returns it. */
+export function keyResource(context: ResourceContext, key: StoredDistributionKey) {
   return {
     type: "alternativeDistributionKeys",
     id: key.id,
-    attributes: pick({ publicKey: key.publicKey }, fields),
+    attributes: { publicKey: key.publicKey },
     links: { self: `${context.baseUrl}/v1/alternativeDistributionKeys/${key.id}` },
   };
 }
 
 /** One key with `links.self`, for GET by id and the app's related key. */
 export function singleKey(context: ResourceContext, key: StoredDistributionKey, url: URL) {
-  allowQuery(url, ["fields[alternativeDistributionKeys]"]);
   return {
-    data: keyResource(context, key, readFields(url, "alternativeDistributionKeys", keyFields)),
+    data: keyResource(context, key),
     links: { self: selfLink(url) },
   };
 }
@@ -49,8 +33,7 @@ export const keyRoutes: ResourceFamily = (router, context) => {
 
   router
     .on("GET", "/v1/alternativeDistributionKeys", ({ url }) => {
-      allowQuery(url, ["exists[app]", "fields[alternativeDistributionKeys]", "limit", "cursor"]);
-      const fields = readFields(url, "alternativeDistributionKeys", keyFields);
+      // The excerpt declares no values for `exists[app]`: a boolean, as Apple documents.
       const existsApp = url.searchParams.get("exists[app]");
       if (existsApp !== null && existsApp !== "true" && existsApp !== "false") {
         throw parameterError(
@@ -61,7 +44,7 @@ export const keyRoutes: ResourceFamily = (router, context) => {
       const matching = data.keys.filter(
         (key) => existsApp === null || (existsApp === "true") === (key.appId !== undefined),
       );
-      return [200, pageOf(url, matching, (key) => keyResource(context, key, fields))];
+      return [200, pageOf(url, matching, (key) => keyResource(context, key))];
     })
     .on("POST", "/v1/alternativeDistributionKeys", async ({ body }) => {
       const { publicKey, appId } = await readCreateRequest(context, body);
@@ -89,8 +72,7 @@ export const keyRoutes: ResourceFamily = (router, context) => {
       200,
       singleKey(context, find(params.id!), url),
     ])
-    .on("DELETE", "/v1/alternativeDistributionKeys/{id}", async ({ url, params }) => {
-      allowQuery(url, []);
+    .on("DELETE", "/v1/alternativeDistributionKeys/{id}", async ({ params }) => {
       const key = find(params.id!);
       await context.remove(data.keys, key);
       return [204];

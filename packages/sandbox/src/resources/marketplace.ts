@@ -1,4 +1,4 @@
-import { ApiError, allowQuery, notFound, pageOf, pick, readFields, selfLink } from "../http.js";
+import { ApiError, notFound, pageOf, selfLink } from "../http.js";
 import { isLoopback } from "../notifier.js";
 import type { StoredMarketplaceWebhook, StoredSearchDetail } from "../state.js";
 import type { ResourceFamily } from "./context.js";
@@ -24,13 +24,10 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
   const details = (context.data.searchDetails ??= []);
   const base = () => context.baseUrl;
 
-  const endpointResource = (
-    endpoint: StoredMarketplaceWebhook,
-    fields: ReadonlySet<string> = new Set(["endpointUrl"]),
-  ) => ({
+  const endpointResource = (endpoint: StoredMarketplaceWebhook) => ({
     type: "marketplaceWebhooks",
     id: endpoint.id,
-    attributes: pick({ endpointUrl: endpoint.endpointUrl }, fields),
+    attributes: { endpointUrl: endpoint.endpointUrl },
     links: { self: `${base()}/v1/marketplaceWebhooks/${endpoint.id}` },
   });
   const findEndpoint = (id: string) => {
@@ -44,11 +41,10 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
   });
 
   router
-    .on("GET", "/v1/marketplaceWebhooks", ({ url }) => {
-      allowQuery(url, ["fields[marketplaceWebhooks]", "limit", "cursor"]);
-      const fields = readFields(url, "marketplaceWebhooks", ["endpointUrl"]);
-      return [200, pageOf(url, endpoints, (endpoint) => endpointResource(endpoint, fields))];
-    })
+    .on("GET", "/v1/marketplaceWebhooks", ({ url }) => [
+      200,
+      pageOf(url, endpoints, endpointResource),
+    ])
     .on("POST", "/v1/marketplaceWebhooks", async ({ body }) => {
       const data = readDocument(body, "marketplaceWebhooks");
       const attributes = attributesOf(data);
@@ -85,20 +81,16 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
       });
       return [200, single(endpoint)];
     })
-    .on("DELETE", "/v1/marketplaceWebhooks/{id}", async ({ url, params }) => {
-      allowQuery(url, []);
+    .on("DELETE", "/v1/marketplaceWebhooks/{id}", async ({ params }) => {
       const endpoint = findEndpoint(params.id!);
       await context.remove(endpoints, endpoint);
       return [204];
     });
 
-  const detailResource = (
-    detail: StoredSearchDetail,
-    fields: ReadonlySet<string> = new Set(["catalogUrl"]),
-  ) => ({
+  const detailResource = (detail: StoredSearchDetail) => ({
     type: "marketplaceSearchDetails",
     id: detail.id,
-    attributes: pick({ catalogUrl: detail.catalogUrl }, fields),
+    attributes: { catalogUrl: detail.catalogUrl },
     links: { self: `${base()}/v1/marketplaceSearchDetails/${detail.id}` },
   });
   const findDetail = (id: string) => {
@@ -172,22 +164,16 @@ export const marketplaceRoutes: ResourceFamily = (router, context) => {
         { data: detailResource(detail), links: { self: detailResource(detail).links.self } },
       ];
     })
-    .on("DELETE", "/v1/marketplaceSearchDetails/{id}", async ({ url, params }) => {
-      allowQuery(url, []);
+    .on("DELETE", "/v1/marketplaceSearchDetails/{id}", async ({ params }) => {
       const detail = findDetail(params.id!);
       await context.remove(details, detail);
       return [204];
     })
-    .on("GET", "/v1/apps/{id}/marketplaceSearchDetail", ({ url, params }) => {
-      allowQuery(url, ["fields[marketplaceSearchDetails]"]);
-      const fields = readFields(url, "marketplaceSearchDetails", ["catalogUrl"]);
-      return [
-        200,
-        { data: detailResource(detailOfApp(params.id!), fields), links: { self: selfLink(url) } },
-      ];
-    })
+    .on("GET", "/v1/apps/{id}/marketplaceSearchDetail", ({ url, params }) => [
+      200,
+      { data: detailResource(detailOfApp(params.id!)), links: { self: selfLink(url) } },
+    ])
     .on("GET", "/v1/apps/{id}/relationships/marketplaceSearchDetail", ({ url, params }) => {
-      allowQuery(url, []);
       const detail = detailOfApp(params.id!);
       return [
         200,

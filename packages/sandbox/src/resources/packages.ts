@@ -1,12 +1,4 @@
-import {
-  ApiError,
-  allowQuery,
-  notFound,
-  pageOf,
-  parameterError,
-  parseJsonBody,
-  selfLink,
-} from "../http.js";
+import { ApiError, notFound, pageOf, parseJsonBody, selfLink } from "../http.js";
 import type { RouteRequest } from "../router.js";
 import type {
   StoredAppStoreVersion,
@@ -14,6 +6,7 @@ import type {
   StoredPackageAsset,
   StoredPackageVersion,
 } from "../state.js";
+import type { ResourceObject } from "../query.js";
 import type { ResourceFamily } from "./context.js";
 
 /** The App Store version states Apple lets a package be created from (approved versions). */
@@ -82,12 +75,19 @@ export const packageRoutes: ResourceFamily = (router, context) => {
           self: `${base()}/v1/alternativeDistributionPackages/${item.id}/relationships/versions`,
           related: `${base()}/v1/alternativeDistributionPackages/${item.id}/versions`,
         },
+        data: versions
+          .filter((version) => version.packageId === item.id)
+          .map((version) => linkage("alternativeDistributionPackageVersions", version.id)),
       },
     },
     links: { self: `${base()}/v1/alternativeDistributionPackages/${item.id}` },
   });
   const versionResource = (item: StoredPackageVersion) => {
     const self = `${base()}/v1/alternativeDistributionPackageVersions/${item.id}`;
+    const assetsOf = (kind: "variant" | "delta") =>
+      assets
+        .filter((asset) => asset.kind === kind && asset.packageVersionId === item.id)
+        .map((asset) => linkage(assetTypes[kind], asset.id));
     return {
       type: "alternativeDistributionPackageVersions",
       id: item.id,
@@ -100,8 +100,12 @@ export const packageRoutes: ResourceFamily = (router, context) => {
       relationships: {
         variants: {
           links: { self: `${self}/relationships/variants`, related: `${self}/variants` },
+          data: assetsOf("variant"),
         },
-        deltas: { links: { self: `${self}/relationships/deltas`, related: `${self}/deltas` } },
+        deltas: {
+          links: { self: `${self}/relationships/deltas`, related: `${self}/deltas` },
+          data: assetsOf("delta"),
+        },
         alternativeDistributionPackage: {
           data: { type: "alternativeDistributionPackages", id: item.packageId },
         },
@@ -122,7 +126,26 @@ export const packageRoutes: ResourceFamily = (router, context) => {
     },
     links: { self: `${base()}/v1/${assetTypes[item.kind]}/${item.id}` },
   });
-  const linkage = (type: string, id: string) => ({ type, id });
+  const finder =
+    <T extends { id: string }>(list: () => readonly T[], build: (item: T) => ResourceObject) =>
+    (id: string) => {
+      const item = list().find((candidate) => candidate.id === id);
+      return item && build(item);
+    };
+  context.resources.define(
+    "alternativeDistributionPackages",
+    finder(() => packages, packageResource),
+  );
+  context.resources.define(
+    "alternativeDistributionPackageVersions",
+    finder(() => versions, versionResource),
+  );
+  for (const kind of ["variant", "delta"] as const) {
+    context.resources.define(
+      assetTypes[kind],
+      finder(() => assets.filter((asset) => asset.kind === kind), assetResource),
+    );
+  }
 
   router
     .on("POST", "/v1/alternativeDistributionPackages", async ({ body }) => {
@@ -158,19 +181,16 @@ export const packageRoutes: ResourceFamily = (router, context) => {
       const self = `${base()}/v1/alternativeDistributionPackages/${built.package.id}`;
       return [201, { data: packageResource(built.package), links: { self } }];
     })
-    .on("GET", "/v1/alternativeDistributionPackages/{id}", ({ url, params }) => {
-      allowQuery(url, ["fields[alternativeDistributionPackages]"]);
-      return [
-        200,
-        { data: packageResource(findPackage(params.id!)), links: { self: selfLink(url) } },
-      ];
-    })
+    .on("GET", "/v1/alternativeDistributionPackages/{id}", ({ url, params }) => [
+      200,
+      { data: packageResource(findPackage(params.id!)), links: { self: selfLink(url) } },
+    ])
     .on("GET", "/v1/alternativeDistributionPackages/{id}/versions", ({ url, params }) => {
-      allowQuery(url, ["filter[state]", "limit", "cursor"]);
       const item = findPackage(params.id!);
-      const states = readStates(url);
+      // Its values are checked against the excerpt's before the handler runs.
+      const states = url.searchParams.get("filter[state]")?.split(",");
       const matching = versions.filter(
-        (version) => version.packageId === item.id && (!states || states.has(version.state)),
+        (version) => version.packageId === item.id && (!states || states.includes(version.state)),
       );
       return [200, pageOf(url, matching, versionResource)];
     })
@@ -178,7 +198,6 @@ export const packageRoutes: ResourceFamily = (router, context) => {
       "GET",
       "/v1/alternativeDistributionPackages/{id}/relationships/versions",
       ({ url, params }) => {
-        allowQuery(url, ["limit", "cursor"]);
         const item = findPackage(params.id!);
         const matching = versions.filter((version) => version.packageId === item.id);
         return [
@@ -189,15 +208,11 @@ export const packageRoutes: ResourceFamily = (router, context) => {
         ];
       },
     )
-    .on("GET", "/v1/alternativeDistributionPackageVersions/{id}", ({ url, params }) => {
-      allowQuery(url, []);
-      return [
-        200,
-        { data: versionResource(findVersion(params.id!)), links: { self: selfLink(url) } },
-      ];
-    })
+    .on("GET", "/v1/alternativeDistributionPackageVersions/{id}", ({ url, params }) => [
+      200,
+      { data: versionResource(findVersion(params.id!)), links: { self: selfLink(url) } },
+    ])
     .on("GET", "/v1/appStoreVersions/{id}/alternativeDistributionPackage", ({ url, params }) => {
-      allowQuery(url, []);
       const item = packageOfVersion(params.id!);
       return [200, { data: packageResource(item), links: { self: selfLink(url) } }];
     })
@@ -205,7 +220,6 @@ export const packageRoutes: ResourceFamily = (router, context) => {
       "GET",
       "/v1/appStoreVersions/{id}/relationships/alternativeDistributionPackage",
       ({ url, params }) => {
-        allowQuery(url, []);
         const item = packageOfVersion(params.id!);
         return [
           200,
@@ -224,48 +238,29 @@ export const packageRoutes: ResourceFamily = (router, context) => {
       return assets.filter((asset) => asset.kind === kind && asset.packageVersionId === version.id);
     };
     router
-      .on("GET", `/v1/alternativeDistributionPackageVersions/{id}/${plural}`, (request) => {
-        allowQuery(request.url, ["limit", "cursor"]);
-        return [200, pageOf(request.url, ofVersion(request), assetResource)];
-      })
+      .on("GET", `/v1/alternativeDistributionPackageVersions/{id}/${plural}`, (request) => [
+        200,
+        pageOf(request.url, ofVersion(request), assetResource),
+      ])
       .on(
         "GET",
         `/v1/alternativeDistributionPackageVersions/{id}/relationships/${plural}`,
-        (request) => {
-          allowQuery(request.url, ["limit", "cursor"]);
-          return [
-            200,
-            pageOf(request.url, ofVersion(request), (asset) => linkage(assetTypes[kind], asset.id)),
-          ];
-        },
-      )
-      .on("GET", `/v1/${assetTypes[kind]}/{id}`, ({ url, params }) => {
-        allowQuery(url, []);
-        return [
+        (request) => [
           200,
-          { data: assetResource(findAsset(kind, params.id!)), links: { self: selfLink(url) } },
-        ];
-      });
+          pageOf(request.url, ofVersion(request), (asset) => linkage(assetTypes[kind], asset.id)),
+        ],
+      )
+      .on("GET", `/v1/${assetTypes[kind]}/{id}`, ({ url, params }) => [
+        200,
+        { data: assetResource(findAsset(kind, params.id!)), links: { self: selfLink(url) } },
+      ]);
   }
 };
 
+const linkage = (type: string, id: string) => ({ type, id });
+
 function fail(error: ApiError): never {
   throw error;
-}
-
-function readStates(url: URL): Set<string> | undefined {
-  const value = url.searchParams.get("filter[state]");
-  if (value === null) return undefined;
-  const states = value.split(",");
-  for (const state of states) {
-    if (state !== "COMPLETED" && state !== "REPLACED") {
-      throw parameterError(
-        "filter[state]",
-        `'${state.slice(0, 50)}' is not a valid value for 'filter[state]'; use COMPLETED or REPLACED.`,
-      );
-    }
-  }
-  return new Set(states);
 }
 
 function readCreateRequest(body: string, appStoreVersions: readonly StoredAppStoreVersion[]) {
