@@ -1,3 +1,4 @@
+import { readBounded } from "@asc-kit/errors";
 import { platforms } from "./versions.js";
 import type { Platform } from "./versions.js";
 
@@ -106,30 +107,12 @@ async function readText(request: Request): Promise<string> {
   const tooLarge = () =>
     new RequestProblem(413, "BODY_TOO_LARGE", `The body is larger than ${maxBodyBytes} bytes.`);
   if (declared > maxBodyBytes) throw tooLarge();
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let read;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBodyBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof RequestProblem) throw error;
+    read = await readBounded(request.body, maxBodyBytes);
+  } catch {
     throw new RequestProblem(400, "BODY_UNREADABLE", "The body could not be read to its end.");
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  if (!read.complete) throw tooLarge();
+  return new TextDecoder().decode(read.bytes);
 }

@@ -1,3 +1,5 @@
+export { readBounded } from "./body.js";
+export type { BoundedBody } from "./body.js";
 export { AppStoreConnectError, hasErrorCode } from "./error.js";
 export type { ApiErrorItem, AppStoreConnectErrorInit, AppStoreConnectErrorKind } from "./error.js";
 export { parseRateLimit, parseRetryAfter } from "./headers.js";

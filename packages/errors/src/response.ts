@@ -1,3 +1,4 @@
+import { readBounded } from "./body.js";
 import { AppStoreConnectError } from "./error.js";
 import type { ApiErrorItem } from "./error.js";
 import { parseRateLimit, parseRetryAfter } from "./headers.js";
@@ -110,24 +111,9 @@ export const throwOnError: ThrowOnErrorMiddleware = {
 };
 
 async function readBody(response: Response): Promise<string> {
-  if (response.bodyUsed || !response.body) return "";
+  if (response.bodyUsed) return "";
   try {
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    while (size < maximumBodyBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-    await reader.cancel().catch(() => undefined);
-    const bytes = new Uint8Array(Math.min(size, maximumBodyBytes));
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk.subarray(0, bytes.length - offset), offset);
-      offset += Math.min(chunk.length, bytes.length - offset);
-    }
+    const { bytes } = await readBounded(response.body, maximumBodyBytes);
     return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
   } catch {
     // A connection that drops while the body is read: what was read is gone, the status stays.

@@ -1,3 +1,4 @@
+import { readBounded } from "@asc-kit/errors";
 import { memoryDeliveryStore } from "./dedupe.js";
 import type { DeliveryStore } from "./dedupe.js";
 import { NotificationError } from "./errors.js";
@@ -74,7 +75,7 @@ export function createNotificationHandler(
       );
       return refuse(405, error, { allow: "POST" });
     }
-    const body = await readBounded(request, maxBodyBytes);
+    const body = await readBody(request, maxBodyBytes);
     if (body instanceof NotificationError) {
       return refuse(body.code === "ERR_BODY_TOO_LARGE" ? 413 : 500, body);
     }
@@ -159,43 +160,19 @@ function answer(status: number, headers: Record<string, string> = {}): Response 
 }
 
 /** The body's bytes; a refusal once they pass `limit`, or when the stream fails. */
-async function readBounded(
-  request: Request,
-  limit: number,
-): Promise<Uint8Array | NotificationError> {
+async function readBody(request: Request, limit: number): Promise<Uint8Array | NotificationError> {
   const tooLarge = () =>
     new NotificationError("ERR_BODY_TOO_LARGE", `The body is larger than ${limit} bytes.`);
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > limit) return tooLarge();
-  if (!request.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
-    reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => undefined);
-        return tooLarge();
-      }
-      chunks.push(value);
-    }
+    const { bytes, complete } = await readBounded(request.body, limit);
+    return complete ? bytes : tooLarge();
   } catch (cause) {
-    await reader?.cancel().catch(() => undefined);
     return new NotificationError(
       "ERR_BODY_UNREADABLE",
       "The body could not be read to its end: answered 500, so that App Store Connect delivers it again.",
       { cause },
     );
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }

@@ -1,3 +1,4 @@
+import { readBounded } from "@asc-kit/errors";
 import { signNotification, signatureHeader } from "@asc-kit/notifications";
 import type {
   SandboxData,
@@ -326,22 +327,7 @@ function legacyBody(
  * answering hundreds of megabytes costs the sandbox a kilobyte.
  */
 async function firstBytes(response: Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const kept = new Uint8Array(limit);
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const take = Math.min(value.byteLength, limit - size);
-      kept.set(value.subarray(0, take), size);
-      size += take;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return new TextDecoder().decode(kept.subarray(0, size));
+  return new TextDecoder().decode((await readBounded(response.body, limit)).bytes);
 }
 
 /** Whether a URL points at this machine: the only place the sandbox sends anything. */
