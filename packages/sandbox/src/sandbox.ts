@@ -1,8 +1,6 @@
-import { importSPKI } from "jose";
-import { authenticate } from "./auth.js";
-import { ApiError } from "./http.js";
 import { appRoutes } from "./resources/apps.js";
-import type { ResourceContext, ResourceFamily, SandboxStats } from "./resources/context.js";
+import { createResourceContext } from "./resources/context.js";
+import type { ResourceFamily, SandboxStats } from "./resources/context.js";
 import { domainRoutes } from "./resources/domains.js";
 import { keyRoutes } from "./resources/keys.js";
 import { marketplaceRoutes } from "./resources/marketplace.js";
@@ -13,51 +11,20 @@ import { createNotifier } from "./notifier.js";
 import type { NotificationOptions } from "./notifier.js";
 import { assetServer } from "./assets.js";
 import { createApi } from "./api.js";
-import { ResourceRegistry } from "./query.js";
-import type { RouteResult } from "./router.js";
-import { defaultAppStoreVersions, defaultApps, freshData, serializedSaves } from "./state.js";
+import { faultSource } from "./faults.js";
+import type { FaultKind, FaultOptions } from "./faults.js";
+import { createGate } from "./gate.js";
+import { createResponder } from "./respond.js";
+import type { Outcome } from "./respond.js";
+import { openState } from "./state.js";
 import type {
   RegisteredApiKey,
-  SandboxData,
   SandboxStorage,
   StoredAppStoreVersion,
   StoredDistributionKey,
   StoredDomain,
   StoredWebhook,
 } from "./state.js";
-
-/**
- * A failure the sandbox can inject. `reset-*` drop the connection; `slow` waits `slowMs`;
- * `truncated` cuts the body off half-way; `corrupt` flips a byte in the middle of an asset.
- */
-export type FaultKind =
-  | "500"
-  | "502"
-  | "503"
-  | "504"
-  | "429"
-  | "html"
-  | "truncated"
-  | "reset-before"
-  | "reset-after"
-  | "slow"
-  | "corrupt";
-
-/** Fault injection, all off by default. */
-export interface FaultOptions {
-  /** Added to every response, in ms. */
-  latencyMs?: number;
-  /** Share (0 to 1) of requests answered with a 500, 502 or 503 before anything is applied. */
-  serverErrorRate?: number;
-  /** Share of requests whose connection is reset before anything is applied. */
-  resetBeforeRate?: number;
-  /** Share of requests whose connection is reset after the request was applied. */
-  resetAfterRate?: number;
-  /** How long a `slow` fault waits, in ms. Default 5,000. */
-  slowMs?: number;
-  /** The random source of the rates. Default `Math.random`. */
-  random?: () => number;
-}
 
 /** Options of {@link createSandbox}; `startSandbox` takes these too. */
 export interface CreateSandboxOptions {
@@ -94,6 +61,7 @@ export interface CreateSandboxOptions {
 }
 
 export type { SandboxStats } from "./resources/context.js";
+export type { FaultKind, FaultOptions } from "./faults.js";
 
 /** A sandbox in this process: a fetch handler with App Store Connect's behaviour. */
 export interface SandboxHandler {
@@ -151,11 +119,7 @@ export interface SandboxHandler {
   notificationsSettled(): Promise<void>;
 }
 
-/** What one request came to: a response, or a connection fault for the transport to act out. */
-export type Outcome =
-  | { kind: "response"; response: Response }
-  | { kind: "reset" }
-  | { kind: "truncated"; response: Response };
+export type { Outcome } from "./respond.js";
 
 /** The resource families the sandbox serves; a new family is one more module here. */
 const families: readonly ResourceFamily[] = [
@@ -166,8 +130,6 @@ const families: readonly ResourceFamily[] = [
   webhookRoutes,
   marketplaceRoutes,
 ];
-
-const maximumBodyBytes = 64 * 1024;
 
 /**
  * An App Store Connect sandbox as a Web fetch handler: Apple's authentication rules,
@@ -206,17 +168,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   ) {
     throw new TypeError('installTargets must list at least one device class, e.g. ["iPhone"].');
   }
-  const storage = options.storage;
-  const loaded = await storage?.load();
-  const data: SandboxData = loaded ?? (await freshData(options.apps ?? defaultApps));
-  for (const apiKey of options.apiKeys ?? []) {
-    if (!data.apiKeys.some((known) => known.keyId === apiKey.keyId)) data.apiKeys.push(apiKey);
-  }
-  // Files written before packages existed have no App Store versions: give their apps some.
-  data.appStoreVersions ??= defaultAppStoreVersions(data.apps);
-  const save = storage ? serializedSaves(() => storage.save(structuredClone(data))) : undefined;
-  await save?.();
-
+  const { data, save } = await openState(options.storage, options.apps, options.apiKeys);
   const stats: SandboxStats = {
     requests: 0,
     tokens: 0,
@@ -238,174 +190,27 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   const notifier = createNotifier(data, options.notifications ?? {}, now, () => {
     save?.().catch(() => undefined);
   });
-  const context: ResourceContext = {
+  const context = createResourceContext({
+    data,
+    save,
+    stats,
     notifier,
+    baseUrl,
     installTargets: options.installTargets ?? ["iPhone", "iPad"],
     link: (path, lifetimeMs) => assets.link(baseUrl(), path, lifetimeMs),
-    data,
-    get baseUrl() {
-      return baseUrl();
-    },
-    stats,
-    resources: new ResourceRegistry(),
-    async commit(apply) {
-      const undo = apply();
-      if (!save) return;
-      try {
-        await save();
-      } catch {
-        undo();
-        throw new ApiError(
-          500,
-          "UNEXPECTED_ERROR",
-          "An unexpected error occurred.",
-          "The sandbox could not save the change, so it was not applied.",
-        );
-      }
-    },
-    async insert(list, item) {
-      await context.commit(() => {
-        list.push(item);
-        return () => void list.splice(list.indexOf(item), 1);
-      });
-      stats.creates++;
-    },
-    async remove(list, item) {
-      await context.commit(() => {
-        const index = list.indexOf(item);
-        list.splice(index, 1);
-        return () => void list.splice(index, 0, item);
-      });
-      stats.deletes++;
-    },
-  };
+  });
   const api = createApi(families, context);
 
   const faults = faultSource(options.faults ?? {});
-  const limits = rateLimiter(options.hourlyRequestLimit ?? 3500, now);
-  const importedKeys = new Map<string, Promise<CryptoKey>>();
-  const importKey = (apiKey: RegisteredApiKey) => {
-    let imported = importedKeys.get(apiKey.keyId);
-    if (!imported)
-      importedKeys.set(apiKey.keyId, (imported = importSPKI(apiKey.publicKeyPem, "ES256")));
-    return imported;
-  };
-  const acceptedTokens = new Set<string>();
-  const cors = options.cors
-    ? {
-        "access-control-allow-origin": "*",
-        "access-control-expose-headers": "x-rate-limit, retry-after",
-      }
-    : {};
-
-  /** Authentication, rate limit, faults that answer, then the route. */
-  async function serve(request: Request, url: URL, fault: FaultKind | undefined) {
-    const headers: Record<string, string> = {};
-    try {
-      const auth = await authenticate(
-        request.headers.get("authorization"),
-        { method: request.method, url },
-        data.apiKeys,
-        Math.floor(now() / 1000),
-        importKey,
-        { strictTokens: options.strictTokens ?? false },
-      );
-      if (!auth.ok) {
-        throw new ApiError(
-          401,
-          "NOT_AUTHORIZED",
-          "Authentication credentials are missing or invalid.",
-          auth.detail,
-        );
-      }
-      acceptedTokens.add(request.headers.get("authorization")!);
-      stats.tokens = acceptedTokens.size;
-      const remaining = limits.spend(auth.apiKey.keyId);
-      headers["x-rate-limit"] =
-        `user-hour-lim:${limits.hourly};user-hour-rem:${Math.max(0, remaining)};`;
-      if (remaining < 0 || fault === "429") {
-        if (options.retryAfterSeconds !== undefined)
-          headers["retry-after"] = String(options.retryAfterSeconds);
-        throw new ApiError(
-          429,
-          "RATE_LIMIT_EXCEEDED",
-          "The request rate limit has been reached.",
-          `This API key has used its ${limits.hourly} requests for the rolling hour.`,
-        );
-      }
-      if (fault === "html") {
-        return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", {
-          status: 502,
-          headers: { "content-type": "text/html", ...cors },
-        });
-      }
-      if (fault === "500" || fault === "502" || fault === "503" || fault === "504") {
-        throw new ApiError(
-          Number(fault),
-          "UNEXPECTED_ERROR",
-          "An unexpected error occurred.",
-          "Injected server error.",
-        );
-      }
-      if (auth.apiKey.role !== "admin") {
-        throw new ApiError(
-          403,
-          "FORBIDDEN_ERROR",
-          "This request is forbidden for security reasons",
-          "The API key in use does not allow this request: alternative distribution keys need the Admin role.",
-        );
-      }
-      const body = await readBody(request);
-      return answer(request.method, await api.handle(request.method, url, body), headers);
-    } catch (error) {
-      return answer(request.method, errorResult(error), {
-        ...headers,
-        ...(error instanceof ApiError ? error.headers : {}),
-      });
-    }
-  }
-
-  function answer(method: string, [status, payload]: RouteResult, headers: Record<string, string>) {
-    const text = payload === undefined ? undefined : JSON.stringify(payload);
-    return new Response(method === "HEAD" ? null : (text ?? null), {
-      status,
-      headers: {
-        ...(text === undefined ? {} : { "content-type": "application/json" }),
-        ...headers,
-        ...cors,
-      },
-    });
-  }
-
-  async function respond(request: Request, target?: string): Promise<Outcome> {
-    stats.requests++;
-    let url: URL;
-    try {
-      url = rebase(baseUrl(), target ?? pathAndQuery(request.url));
-    } catch (error) {
-      return { kind: "response", response: answer(request.method, errorResult(error), {}) };
-    }
-    // Download links are the CDN's, not the API's: no token, no rate limit, no preflight.
-    const asset = url.pathname.startsWith("/assets/");
-    if (asset) stats.assetRequests[url.pathname] = (stats.assetRequests[url.pathname] ?? 0) + 1;
-    if (!asset && request.method === "OPTIONS") {
-      const allow = api.methodsOf(url).join(", ");
-      return { kind: "response", response: preflight(allow, cors) };
-    }
-    if (faults.current.latencyMs) await delay(faults.current.latencyMs);
-    const fault = faults.next(asset && url.pathname.endsWith(".ipa"));
-    if (fault) stats.faults++;
-    if (fault === "reset-before") return { kind: "reset" };
-    if (fault === "slow") await delay(faults.current.slowMs ?? 5000);
-    const response = asset
-      ? (cdnError(fault) ??
-        (await assets.serve(request, url, fault === "corrupt")) ??
-        new Response(null, { status: 404 }))
-      : await serve(request, url, fault);
-    if (fault === "reset-after") return { kind: "reset" };
-    if (fault === "truncated") return { kind: "truncated", response };
-    return { kind: "response", response };
-  }
+  const respond = createResponder({
+    api,
+    gate: createGate(data, options, now, stats),
+    faults,
+    assets,
+    stats,
+    baseUrl,
+    cors: options.cors ?? false,
+  });
 
   return {
     respond,
@@ -443,163 +248,6 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   };
 }
 
-/** A download's answer to a status fault: what a CDN sends, XML and no JSON:API document. */
-function cdnError(fault: FaultKind | undefined): Response | undefined {
-  if (fault === undefined || !/^\d{3}$/.test(fault)) return undefined;
-  return new Response("<Error><Code>ServiceUnavailable</Code></Error>", {
-    status: Number(fault),
-    headers: { "content-type": "application/xml" },
-  });
-}
-
-function faultSource(initial: FaultOptions) {
-  const source = {
-    current: initial,
-    queue: [] as FaultKind[],
-    /** Faults for the next variant and delta downloads only. */
-    assetQueue: [] as FaultKind[],
-    next(assetDownload: boolean): FaultKind | undefined {
-      const queued =
-        (assetDownload ? source.assetQueue.shift() : undefined) ?? source.queue.shift();
-      if (queued) return queued;
-      const rates = source.current;
-      const random = rates.random ?? Math.random;
-      if (rates.resetBeforeRate && random() < rates.resetBeforeRate) return "reset-before";
-      if (rates.serverErrorRate && random() < rates.serverErrorRate) {
-        return (["500", "502", "503"] as const)[Math.floor(random() * 3)];
-      }
-      if (rates.resetAfterRate && random() < rates.resetAfterRate) return "reset-after";
-      return undefined;
-    },
-  };
-  return source;
-}
-
-/** Each key's rolling hour of request times; `spend` returns what is left (negative: over). */
-function rateLimiter(hourly: number, now: () => number) {
-  const requestTimes = new Map<string, number[]>();
-  return {
-    hourly,
-    spend(keyId: string): number {
-      const hourAgo = now() - 3_600_000;
-      let times = requestTimes.get(keyId);
-      if (!times) requestTimes.set(keyId, (times = []));
-      // Times are in order: drop the expired ones from the front.
-      let expired = 0;
-      while (expired < times.length && times[expired]! <= hourAgo) expired++;
-      if (expired > 0) times.splice(0, expired);
-      times.push(now());
-      return hourly - times.length;
-    },
-  };
-}
-
-function errorResult(error: unknown): RouteResult {
-  // Anything but an ApiError is the sandbox's own fault: say so without its internals.
-  const failure =
-    error instanceof ApiError
-      ? error
-      : new ApiError(
-          500,
-          "UNEXPECTED_ERROR",
-          "An unexpected error occurred.",
-          "The sandbox failed to handle this request.",
-        );
-  return [
-    failure.status,
-    {
-      errors: [
-        {
-          id: crypto.randomUUID(),
-          status: String(failure.status),
-          code: failure.code,
-          title: failure.title,
-          detail: failure.detail,
-          ...(failure.source ? { source: failure.source } : {}),
-        },
-      ],
-    },
-  ];
-}
-
-function preflight(allow: string, cors: Record<string, string>): Response {
-  return new Response(null, {
-    status: 204,
-    headers: {
-      allow,
-      ...(Object.keys(cors).length > 0
-        ? {
-            ...cors,
-            "access-control-allow-methods": allow,
-            "access-control-allow-headers": "authorization, content-type, user-agent",
-            "access-control-max-age": "600",
-          }
-        : {}),
-    },
-  });
-}
-
-/** The request body as text, refused with 413 past 64 KiB and 415 when it is not JSON. */
-async function readBody(request: Request): Promise<string> {
-  if (!request.body) return "";
-  const type = request.headers.get("content-type");
-  if (type !== null && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    await request.body.cancel().catch(() => undefined);
-    throw new ApiError(
-      415,
-      "UNSUPPORTED_MEDIA_TYPE",
-      "The request entity has an unsupported media type.",
-      "Send the request body as JSON, with Content-Type: application/json.",
-    );
-  }
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maximumBodyBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new ApiError(
-        413,
-        "ENTITY_ERROR.TOO_LARGE",
-        "The request entity is too large.",
-        `The request body is larger than ${maximumBodyBytes} bytes.`,
-      );
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
-/** A request target (`/v1/…?…`) on the sandbox's own origin: never the Host header's. */
-function rebase(origin: string, target: string): URL {
-  if (!target.startsWith("/")) throw badRequest("The request target must be a path.");
-  try {
-    // As a client would resolve it (`//[` is an invalid host there), then on our own origin.
-    new URL(target, origin);
-    return new URL(`${origin}${target}`);
-  } catch {
-    throw badRequest("The request target is not a valid path.");
-  }
-}
-
-function pathAndQuery(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.pathname}${parsed.search}`;
-}
-
-function badRequest(detail: string): ApiError {
-  return new ApiError(400, "BAD_REQUEST", "The request could not be understood.", detail);
-}
-
 function originOf(baseUrl: string): string {
   let url: URL;
   try {
@@ -634,8 +282,4 @@ function asFetchResponse(outcome: Outcome): Response | Promise<never> {
     },
   });
   return new Response(body, { status: response.status, headers: response.headers });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

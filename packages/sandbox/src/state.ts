@@ -149,7 +149,6 @@ export interface SandboxStorage {
 
 export const defaultApps = ["6476788026", "6476788027", "6476788028"];
 
-/** A new state with a fresh admin team key. */
 /**
  * Each app's App Store versions: `<app>-1.0` approved (`READY_FOR_DISTRIBUTION`), so it may get
  * a package, and `<app>-1.1` still being prepared, which is refused one.
@@ -161,6 +160,7 @@ export function defaultAppStoreVersions(apps: readonly string[]): StoredAppStore
   ]);
 }
 
+/** A new state with a fresh admin team key. */
 export async function freshData(apps: readonly string[] = defaultApps): Promise<SandboxData> {
   const { privateKeyPem, publicKeyPem } = await generateKeyPair();
   return {
@@ -180,6 +180,27 @@ function randomKeyId(): string {
     crypto.getRandomValues(new Uint8Array(10)),
     (byte) => alphabet[byte % alphabet.length],
   ).join("");
+}
+
+/**
+ * The state a sandbox starts from: what `storage` holds, or a fresh one with `apps`, plus the
+ * extra API keys; saved once at once so that the file exists. `save` is undefined without a
+ * storage (memory only).
+ */
+export async function openState(
+  storage: SandboxStorage | undefined,
+  apps: readonly string[] = defaultApps,
+  apiKeys: readonly RegisteredApiKey[] = [],
+) {
+  const data: SandboxData = (await storage?.load()) ?? (await freshData(apps));
+  for (const apiKey of apiKeys) {
+    if (!data.apiKeys.some((known) => known.keyId === apiKey.keyId)) data.apiKeys.push(apiKey);
+  }
+  // Files written before packages existed have no App Store versions: give their apps some.
+  data.appStoreVersions ??= defaultAppStoreVersions(data.apps);
+  const save = storage ? serializedSaves(() => storage.save(structuredClone(data))) : undefined;
+  await save?.();
+  return { data, save };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Notifier } from "../notifier.js";
-import type { ResourceRegistry } from "../query.js";
+import { ApiError } from "../http.js";
+import { ResourceRegistry } from "../query.js";
 import type { Router } from "../router.js";
 import type { SandboxData } from "../state.js";
 
@@ -42,3 +43,62 @@ export interface ResourceContext {
 
 /** A resource family: adds its routes. A new family is one more module of this shape. */
 export type ResourceFamily = (router: Router, context: ResourceContext) => void;
+
+/** What a {@link ResourceContext} is made of. */
+export interface ContextParts {
+  data: SandboxData;
+  /** Saves the state; undefined when it lives in memory only. */
+  save: (() => Promise<void>) | undefined;
+  stats: SandboxStats;
+  notifier: Notifier;
+  baseUrl: () => string;
+  installTargets: readonly string[];
+  link: ResourceContext["link"];
+}
+
+/** The context every family gets: changes are answered once saved, and undone if the save fails. */
+export function createResourceContext(parts: ContextParts): ResourceContext {
+  const { data, save, stats } = parts;
+  const context: ResourceContext = {
+    data,
+    stats,
+    notifier: parts.notifier,
+    installTargets: parts.installTargets,
+    link: parts.link,
+    get baseUrl() {
+      return parts.baseUrl();
+    },
+    resources: new ResourceRegistry(),
+    async commit(apply) {
+      const undo = apply();
+      if (!save) return;
+      try {
+        await save();
+      } catch {
+        undo();
+        throw new ApiError(
+          500,
+          "UNEXPECTED_ERROR",
+          "An unexpected error occurred.",
+          "The sandbox could not save the change, so it was not applied.",
+        );
+      }
+    },
+    async insert(list, item) {
+      await context.commit(() => {
+        list.push(item);
+        return () => void list.splice(list.indexOf(item), 1);
+      });
+      stats.creates++;
+    },
+    async remove(list, item) {
+      await context.commit(() => {
+        const index = list.indexOf(item);
+        list.splice(index, 1);
+        return () => void list.splice(index, 0, item);
+      });
+      stats.deletes++;
+    },
+  };
+  return context;
+}
