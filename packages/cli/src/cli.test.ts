@@ -7,6 +7,7 @@ import { startSandbox } from "@asc-kit/sandbox";
 import type { Sandbox } from "@asc-kit/sandbox";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newPublicKey } from "./test-support/binary.js";
 
 /** The built binary, run as users run it. */
 const bin = new URL("../dist/bin.js", import.meta.url).pathname;
@@ -49,11 +50,6 @@ function cli(
   });
 }
 
-const newPublicKey = () =>
-  generateKeyPairSync("ec", { namedCurve: "P-256" })
-    .publicKey.export({ type: "spki", format: "pem" })
-    .toString();
-
 describe("asc-kit keys", () => {
   it("generates a key pair, refusing to overwrite it", async () => {
     const out = join(folder, "generated");
@@ -81,8 +77,8 @@ describe("asc-kit keys", () => {
       stdin: newPublicKey(),
     });
     expect(appAdded.code).toBe(0);
-    const appKey = JSON.parse(appAdded.stdout) as { id: string; attributes: { publicKey: string } };
-    expect(appKey.attributes.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    const appKey = JSON.parse(appAdded.stdout) as { id: string; publicKey: string };
+    expect(appKey.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
 
     const listed = await cli(["keys", "list"]);
     expect(listed.stdout).toMatch(/^ID +SCOPE +FINGERPRINT\n/);
@@ -98,9 +94,11 @@ describe("asc-kit keys", () => {
     expect(appOnly).toEqual([
       expect.objectContaining({
         id: appKey.id,
-        scope: "app",
-        appId: "6476788026",
-        fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        computed: {
+          scope: "app",
+          appId: "6476788026",
+          fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        },
       }),
     ]);
     // An app without a key lists nothing; asked for by itself, it is App Store Connect's 404.
@@ -239,8 +237,8 @@ describe("asc-kit domains", () => {
       "Main site",
     ]);
     expect(added.code).toBe(0);
-    const domain = JSON.parse(added.stdout) as { id: string; attributes: { domain: string } };
-    expect(domain.attributes.domain).toBe("downloads.example.com");
+    const domain = JSON.parse(added.stdout) as { id: string; domain: string };
+    expect(domain.domain).toBe("downloads.example.com");
     expect((await cli(["domains", "add", "downloads.example.com", "--name", "Again"])).code).toBe(
       5,
     );

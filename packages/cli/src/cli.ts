@@ -3,6 +3,7 @@ import { defaultBaseUrl } from "@asc-kit/core";
 import { Command, CommanderError, Help, Option } from "commander";
 import { registerCatalog } from "./commands/catalog.js";
 import { heldVersionArgs, registerDevice } from "./commands/device.js";
+import { jsonArgs } from "./json-output.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerDomains } from "./commands/domains.js";
 import { registerInstallToken } from "./commands/install-token.js";
@@ -39,7 +40,9 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
     }),
   );
   try {
-    await program.parseAsync(heldVersionArgs(args), { from: "user" });
+    await program.parseAsync(jsonArgs(heldVersionArgs(args), commandNames(program)), {
+      from: "user",
+    });
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof Exit) return error.exitCode;
@@ -81,7 +84,10 @@ export function buildProgram(io: Io): Command {
     .addOption(
       new Option("--base-url <url>", "API base URL").env("ASC_BASE_URL").default(defaultBaseUrl),
     )
-    .option("--json", "print JSON for scripts, errors included")
+    .option("--json", "print JSON for scripts, errors included; --json id,name keeps those fields")
+    .addOption(new Option("--json-fields <fields>").hideHelp())
+    .option("--jq <program>", "run a jq program on the JSON (implies --json)")
+    .option("--ndjson", "lists as one JSON object a line (implies --json)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
     .configureHelp({
       optionDescription(option) {
@@ -120,6 +126,13 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
+/** The name of every command and subcommand, which `--json` never takes as its fields. */
+function commandNames(program: Command): Set<string> {
+  const names = new Set<string>();
+  eachCommand(program, (command) => names.add(command.name()));
+  return names;
+}
+
 function eachCommand(command: Command, visit: (command: Command) => void): void {
   visit(command);
   for (const child of command.commands) eachCommand(child, visit);
@@ -127,5 +140,7 @@ function eachCommand(command: Command, visit: (command: Command) => void): void 
 
 function wantsJson(args: readonly string[]): boolean {
   const end = args.indexOf("--");
-  return (end === -1 ? args : args.slice(0, end)).includes("--json");
+  return (end === -1 ? args : args.slice(0, end)).some(
+    (arg) => arg === "--json" || arg.startsWith("--json=") || arg === "--jq" || arg === "--ndjson",
+  );
 }

@@ -2,7 +2,8 @@ import { createAppStoreConnectClient, defaultBaseUrl } from "@asc-kit/core";
 import type { AppStoreConnectClient } from "@asc-kit/core";
 import type { Command } from "commander";
 import { readText } from "./files.js";
-import { json, palette } from "./output.js";
+import { renderMachine } from "./json-output.js";
+import { palette } from "./output.js";
 import type { Io } from "./output.js";
 import { usageError } from "./report.js";
 
@@ -13,6 +14,10 @@ export interface GlobalOptions {
   privateKeyPath?: string;
   baseUrl?: string;
   json?: boolean;
+  /** `--json id,name`: the fields to keep (see `jsonArgs`). */
+  jsonFields?: string;
+  jq?: string;
+  ndjson?: boolean;
 }
 
 /** The API key the CLI signs requests with. */
@@ -28,8 +33,11 @@ export interface Context {
   program: Command;
   colors: ReturnType<typeof palette>;
   globals(): GlobalOptions;
-  /** Prints `human` on a terminal and `machine` as JSON with `--json`. */
-  out(human: string, machine: unknown): void;
+  /**
+   * Prints `human`, or `machine` for scripts with `--json` (plain objects, `--json fields`,
+   * `--jq`, `--ndjson`: see json-output.ts).
+   */
+  out(human: string, machine: unknown): Promise<void>;
   credentials(): Promise<ApiCredentials>;
   client(): Promise<AppStoreConnectClient>;
 }
@@ -42,7 +50,18 @@ export function createContext(io: Io, program: Command): Context {
     program,
     colors: palette(io),
     globals,
-    out: (human, machine) => io.stdout(globals().json ? json(machine) : human),
+    async out(human, machine) {
+      const options = globals();
+      if (!options.json) return io.stdout(human);
+      io.stdout(
+        await renderMachine(machine, {
+          ...(options.jsonFields ? { fields: options.jsonFields.split(",") } : {}),
+          ...(options.jq !== undefined ? { jq: options.jq } : {}),
+          ...(options.ndjson ? { ndjson: true } : {}),
+          pretty: io.isTty || (options.jq === undefined && !options.ndjson),
+        }),
+      );
+    },
     credentials,
     async client() {
       const { keyId, issuerId, privateKey } = await credentials();

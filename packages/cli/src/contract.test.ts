@@ -9,7 +9,7 @@ import { startSandbox } from "@asc-kit/sandbox";
 import type { Sandbox } from "@asc-kit/sandbox";
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bin, runBinary } from "./test-support/binary.js";
+import { bin, newPublicKey, runBinary } from "./test-support/binary.js";
 
 let sandbox: Sandbox;
 let folder: string;
@@ -304,7 +304,7 @@ describe("what users asked for", () => {
     expect((await cli(["domains", "add", "dl.example.org", "--name", "Site"])).code).toBe(0);
     const got = await cli(["--json", "domains", "get", "DL.example.org"]);
     expect(got.code).toBe(0);
-    expect(JSON.parse(got.stdout)).toMatchObject({ attributes: { domain: "dl.example.org" } });
+    expect(JSON.parse(got.stdout)).toMatchObject({ domain: "dl.example.org" });
     const again = await cli(["domains", "add", "dl.example.org", "--name", "Again"]);
     expect(again.code).toBe(5);
     expect(again.stderr).toMatch(/hint: This domain is registered already/);
@@ -405,5 +405,132 @@ describe("what users asked for", () => {
     const extra = await cli(["--json", "packages", "download", version!.id, "--out", out]);
     expect(extra.code).toBe(1);
     expect(JSON.parse(extra.stderr)).toMatchObject({ code: "ERR_LAYOUT" });
+  });
+});
+
+describe("the output model for scripts", () => {
+  const addDomain = async (name: string) =>
+    expect((await cli(["domains", "add", name, "--name", `Site ${name}`])).code).toBe(0);
+
+  it("--json prints plain resources: id, type, attributes flattened, no links", async () => {
+    await addDomain("plain.example.net");
+    const listed = await cli(["domains", "list", "--json"]);
+    expect(listed.code).toBe(0);
+    const domains = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    const domain = domains.find((item) => item.domain === "plain.example.net")!;
+    expect(Object.keys(domain).sort()).toEqual([
+      "createdDate",
+      "domain",
+      "id",
+      "referenceName",
+      "type",
+    ]);
+    expect(domain.type).toBe("alternativeDistributionDomains");
+  });
+
+  it("keeps what the CLI computed apart, under computed", async () => {
+    const added = await cli(["keys", "add", "-", "--json"], apiEnv, newPublicKey());
+    const key = JSON.parse(added.stdout) as Record<string, any>;
+    expect(Object.keys(key).sort()).toEqual(["computed", "id", "publicKey", "type"]);
+    expect(key.computed).toEqual({
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      scope: "account",
+    });
+    expect((await cli(["keys", "remove", key.id, "--yes"])).code).toBe(0);
+  });
+
+  it("--json id,domain keeps those fields, before or after the command", async () => {
+    await addDomain("fields.example.net");
+    for (const args of [
+      ["domains", "list", "--json", "id,domain"],
+      ["--json", "id,domain", "domains", "list"],
+      ["domains", "list", "--json=id,domain"],
+    ]) {
+      const ran = await cli(args);
+      expect(ran.code, args.join(" ")).toBe(0);
+      for (const item of JSON.parse(ran.stdout) as object[]) {
+        expect(Object.keys(item)).toEqual(["id", "domain"]);
+      }
+    }
+    // A command's name after --json is the command, not a field list.
+    expect(JSON.parse((await cli(["--json", "domains", "list"])).stdout)).toBeInstanceOf(Array);
+  });
+
+  it("an unknown field is a usage error naming the fields there are", async () => {
+    await addDomain("typo.example.net");
+    const ran = await cli(["domains", "list", "--json", "id,domian"]);
+    expect(ran.code).toBe(2);
+    expect(ran.stdout).toBe("");
+    const failure = jsonFailure(ran);
+    expect(failure.message).toBe("Unknown field for --json: domian.");
+    expect(failure.hint).toMatch(/createdDate, domain, id, referenceName, type/);
+  });
+
+  it("--ndjson prints a list one object a line", async () => {
+    await addDomain("lines.example.net");
+    const ran = await cli(["domains", "list", "--ndjson"]);
+    expect(ran.code).toBe(0);
+    const lines = ran.stdout.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty("domain");
+    const fields = await cli(["domains", "list", "--ndjson", "--json", "domain"]);
+    expect(fields.stdout.split("\n")[0]).toMatch(/^\{"domain":"[^"]+"\}$/);
+  });
+
+  it("--jq runs jq on the plain result: strings raw, other values a line each", async () => {
+    await addDomain("jq.example.net");
+    const names = await cli(["domains", "list", "--jq", ".[].domain"]);
+    expect(names.code).toBe(0);
+    expect(names.stdout.split("\n")).toContain("jq.example.net");
+    const objects = await cli(["domains", "list", "--jq", ".[] | {domain}"]);
+    expect(objects.stdout.split("\n")[0]).toMatch(/^\{"domain":"[^"]+"\}$/);
+    const counted = await cli([
+      "domains",
+      "list",
+      "--json",
+      "id",
+      "--jq",
+      "map(keys) | add | unique",
+    ]);
+    expect(counted.stdout).toBe('["id"]\n');
+  });
+
+  it("a jq program that does not compile is a usage error with jq's words", async () => {
+    const ran = await cli(["domains", "list", "--jq", ".["]);
+    expect(ran.code).toBe(2);
+    expect(jsonFailure(ran).message).toMatch(/^--jq: jq: error: syntax error/);
+  });
+});
+
+describe("the README's output examples", () => {
+  it("run as written", async () => {
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Output for scripts"));
+    const block = section.match(/^```sh\n([\s\S]*?)^```/m)![1]!;
+    const tools = await mkdtemp(join(tmpdir(), "asc-kit-bin-"));
+    await writeFile(
+      join(tools, "asc-kit"),
+      `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    expect((await cli(["domains", "add", "readme.example.net", "--name", "Readme"])).code).toBe(0);
+    const ran = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        const child = spawn("bash", ["-e", "-o", "pipefail", "-c", block], {
+          env: { ...process.env, ...apiEnv, PATH: `${tools}:${process.env.PATH}` },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      },
+    );
+    expect(ran.stderr).toBe("");
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toContain('"domain": "readme.example.net"');
+    expect(ran.stdout.trimEnd().split("\n").at(-1)).toMatch(/^\s*\d+$/);
   });
 });

@@ -108,7 +108,7 @@ describe("asc-kit webhooks", () => {
       expect(withPing.stdout).toMatch(/\n\S+ +PING +SUCCEEDED +200 /);
 
       const disabled = await json(["webhooks", "update", created.id, "--disable"]);
-      expect(disabled.attributes.enabled).toBe(false);
+      expect(disabled.enabled).toBe(false);
       expect((await cli(["webhooks", "update", created.id])).code).toBe(2);
       expect((await cli(["webhooks", "remove", created.id, "--yes"])).code).toBe(0);
       expect((await cli(["webhooks", "list", "--app", app])).stdout).toBe("No webhooks.\n");
@@ -192,7 +192,7 @@ describe("asc-kit search-details", () => {
       "--catalog-url",
       "https://example.com/c.xml",
     ]);
-    expect(changed.attributes.catalogUrl).toBe("https://example.com/c.xml");
+    expect(changed.catalogUrl).toBe("https://example.com/c.xml");
     expect((await cli(["search-details", "remove", created.id, "--yes"])).code).toBe(0);
     expect((await cli(["search-details", "get", "--app", app])).code).toBe(4);
   });

@@ -59,14 +59,17 @@ export function registerCatalog(program: Command, context: Context): void {
           await writeFile(path, file.body);
         }
         const written = [...files.keys()];
-        context.out(`Wrote ${written.length} files to ${options.out}: ${written.join(", ")}\n`, {
-          out: options.out,
-          catalogUrl: new URL(
-            "sitemap.xml",
-            options.url.endsWith("/") ? options.url : `${options.url}/`,
-          ).href,
-          files: written,
-        });
+        await context.out(
+          `Wrote ${written.length} files to ${options.out}: ${written.join(", ")}\n`,
+          {
+            out: options.out,
+            catalogUrl: new URL(
+              "sitemap.xml",
+              options.url.endsWith("/") ? options.url : `${options.url}/`,
+            ).href,
+            files: written,
+          },
+        );
       } finally {
         await store.close();
         await database.close();

@@ -66,8 +66,8 @@ export function registerDoctor(program: Command, context: Context): void {
       await checkAppStoreConnect(origin, options, context, found);
       await checkInstall(origin, options, context, found);
       const failed = findings.filter((finding) => finding.verdict === "fail").length;
-      if (context.globals().json)
-        context.io.stdout(`${JSON.stringify({ ok: failed === 0, findings })}\n`);
+      // The findings were printed as they came; scripts get them at once.
+      if (context.globals().json) await context.out("", { ok: failed === 0, findings });
       if (failed > 0) throw new Exit(ExitCode.localValidation);
     });
 }

@@ -32,7 +32,7 @@ export function registerDomains(program: Command, context: Context): void {
           referenceName: options.name,
         }),
       ).data;
-      out(`Added domain ${created.attributes?.domain ?? domain} (${created.id}).\n`, created);
+      await out(`Added domain ${created.attributes?.domain ?? domain} (${created.id}).\n`, created);
     });
 
   domains
@@ -40,7 +40,7 @@ export function registerDomains(program: Command, context: Context): void {
     .description("list the registered domains")
     .action(async () => {
       const list = unwrap(await listAlternativeDistributionDomains(await context.client()));
-      out(list.length === 0 ? "No domains.\n" : table(columns, list.map(domainRow)), list);
+      await out(list.length === 0 ? "No domains.\n" : table(columns, list.map(domainRow)), list);
     });
 
   domains
@@ -49,7 +49,7 @@ export function registerDomains(program: Command, context: Context): void {
     .argument("<id-or-domain>")
     .action(async (idOrName: string) => {
       const domain = await findDomain(await context.client(), idOrName);
-      out(table(columns, [domainRow(domain)]), domain);
+      await out(table(columns, [domainRow(domain)]), domain);
     });
 
   domains
@@ -63,7 +63,7 @@ export function registerDomains(program: Command, context: Context): void {
       const named = id === idOrName ? id : `${idOrName} (${id})`;
       await confirm(io, options.yes, `Remove domain ${named}? [y/N] `);
       unwrap(await removeAlternativeDistributionDomain(client, id));
-      out(`Removed domain ${named}.\n`, { removed: id });
+      await out(`Removed domain ${named}.\n`, { removed: id });
     });
 }
 

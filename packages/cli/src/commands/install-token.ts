@@ -52,7 +52,7 @@ export function registerInstallToken(program: Command, context: Context): void {
           ...(options.installId ? { installId: options.installId } : {}),
           ...(options.versionId ? { versionId: options.versionId } : {}),
         });
-        out(`${token}\n`, { token });
+        await out(`${token}\n`, { token });
       },
     );
 
@@ -70,7 +70,7 @@ export function registerInstallToken(program: Command, context: Context): void {
       const claims = await verifyInstallVerificationToken(token, publicKey, {
         ...(options.bundleId ? { bundleId: options.bundleId } : {}),
       });
-      out(
+      await out(
         `${colors.green("valid")}: ${Object.entries(claims)
           .map(([name, value]) => `${name}=${String(value)}`)
           .join(" ")}\n`,

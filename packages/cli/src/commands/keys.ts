@@ -62,7 +62,7 @@ export function registerKeys(program: Command, context: Context): void {
       await writeNewFile(privatePath, pair.privateKeyPem, 0o600);
       await writeNewFile(publicPath, pair.publicKeyPem);
       const print = await fingerprint(pair.publicKeyPem);
-      out(
+      await out(
         `Wrote ${privatePath} (keep it secret) and ${publicPath} (upload it with: asc-kit keys add ${publicPath}).\nFingerprint: ${print}\n`,
         { privateKeyPath: privatePath, publicKeyPath: publicPath, fingerprint: print },
       );
@@ -83,7 +83,7 @@ export function registerKeys(program: Command, context: Context): void {
           ...(options.app ? { appId: options.app } : {}),
         }),
       );
-      out(
+      await out(
         `Added key ${created.data.id}${options.app ? ` for app ${options.app}` : " for the account"}.\n`,
         await withFingerprint(created.data, options.app ? appScope(options.app) : accountScope),
       );
@@ -124,7 +124,10 @@ export function registerKeys(program: Command, context: Context): void {
         scopeText(key),
         (key.fingerprint ?? "unreadable").slice(0, 16),
       ]);
-      out(list.length === 0 ? "No keys.\n" : table(["ID", "SCOPE", "FINGERPRINT"], rows), list);
+      await out(
+        list.length === 0 ? "No keys.\n" : table(["ID", "SCOPE", "FINGERPRINT"], rows),
+        list,
+      );
     });
 
   keys
@@ -134,7 +137,7 @@ export function registerKeys(program: Command, context: Context): void {
     .action(async (id: string) => {
       const key = unwrap(await getAlternativeDistributionKey(await context.client(), id)).data;
       const shownKey = await withFingerprint(key);
-      out(describeKey(shownKey), shownKey);
+      await out(describeKey(shownKey), shownKey);
     });
 
   keys
@@ -144,7 +147,7 @@ export function registerKeys(program: Command, context: Context): void {
     .action(async (appId: string) => {
       const key = unwrap(await getAppAlternativeDistributionKey(await context.client(), appId));
       const shownKey = await withFingerprint(key.data, appScope(appId));
-      out(describeKey(shownKey), shownKey);
+      await out(describeKey(shownKey), shownKey);
     });
 
   keys
@@ -155,7 +158,7 @@ export function registerKeys(program: Command, context: Context): void {
     .action(async (id: string, options: { yes?: boolean }) => {
       await confirm(io, options.yes, `Remove alternative distribution key ${id}? [y/N] `);
       unwrap(await removeAlternativeDistributionKey(await context.client(), id));
-      out(`Removed key ${id}.\n`, { removed: id });
+      await out(`Removed key ${id}.\n`, { removed: id });
     });
 
   keys
@@ -183,7 +186,7 @@ export function registerKeys(program: Command, context: Context): void {
         refusal = error;
       }
       const description = `${info.kind} key, ${info.format}, ${info.type}${info.curve ? ` ${info.curve}` : ""}`;
-      out(
+      await out(
         [
           `${refusal ? colors.yellow("not usable as an alternative distribution key") : colors.green("ok")}: ${description}`,
           `fingerprint: ${info.fingerprint}`,

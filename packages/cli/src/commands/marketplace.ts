@@ -77,7 +77,7 @@ export function registerMarketplace(program: Command, context: Context): void {
     .action(async (options: DatabaseOptions) => {
       await withPipeline(options, async (pipeline) => {
         const status = await pipeline.status();
-        context.out(statusTable(status), status);
+        await context.out(statusTable(status), status);
       });
     });
 
@@ -92,7 +92,7 @@ export function registerMarketplace(program: Command, context: Context): void {
     .action(async (versionIds: string[], options: DatabaseOptions) => {
       await withPipeline(options, async (pipeline) => {
         const queued = await pipeline.retry(versionIds.length > 0 ? versionIds : undefined);
-        context.out(
+        await context.out(
           queued.length === 0
             ? "Nothing failed: nothing queued.\n"
             : `Queued again: ${queued.join(", ")}\n`,

@@ -35,7 +35,7 @@ export function registerPackages(program: Command, context: Context): void {
           appStoreVersionId: options.appStoreVersion,
         }),
       ).data;
-      out(
+      await out(
         `Created package ${created.id} for App Store version ${options.appStoreVersion}.\n`,
         created,
       );
@@ -55,7 +55,7 @@ export function registerPackages(program: Command, context: Context): void {
         ? await getAppStoreVersionAlternativeDistributionPackage(client, options.appStoreVersion)
         : await getAlternativeDistributionPackage(client, id!);
       const item = unwrap(found).data;
-      out(
+      await out(
         `id:                 ${item.id}\nsourceFileChecksum: ${describeChecksums(item.attributes?.sourceFileChecksum)}\n`,
         item,
       );
@@ -76,7 +76,7 @@ export function registerPackages(program: Command, context: Context): void {
           state: options.state,
         }),
       );
-      out(
+      await out(
         list.length === 0
           ? "No versions.\n"
           : table(["ID", "VERSION", "STATE", "URL EXPIRES"], list.map(versionRow)),
@@ -98,7 +98,7 @@ export function registerPackages(program: Command, context: Context): void {
         ...contents.variants.map((variant) => ["variant", variant.id, expiry(variant)]),
         ...contents.deltas.map((delta) => ["delta", delta.id, expiry(delta)]),
       ];
-      out(
+      await out(
         `${table(["ID", "VERSION", "STATE", "URL EXPIRES"], [versionRow(contents.version)])}\n${
           rows.length === 0
             ? "No variants or deltas yet.\n"
@@ -126,7 +126,7 @@ function registerDownload(packages: Command, context: Context): void {
             ["CODE", "PATH", "WHAT"],
             report.findings.map((finding) => [finding.code, finding.path ?? "", finding.message]),
           );
-      context.out(human, report);
+      await context.out(human, report);
       if (!report.ok) throw new Exit(ExitCode.localValidation);
     });
 
@@ -163,7 +163,7 @@ function registerDownload(packages: Command, context: Context): void {
             : `resumed at ${asset.resumedFrom}`
           : "already there",
       ]);
-      context.out(
+      await context.out(
         `${colors.green("verified")}: ${result.bundleId} (${result.appleItemId}) in ${result.out}\n${table(["ASSET", "BYTES", "STATUS"], rows)}key blobs: ${result.keyBlobs} (secret: keep it out of what you serve)\nServe ${result.out} as it is: manifest.json, signature, variant/ and delta/ under one base URL on your distribution domain.\n`,
         result,
       );

@@ -32,7 +32,7 @@ export function registerSearchDetails(program: Command, context: Context): void 
           catalogUrl: options.catalogUrl,
         }),
       ).data;
-      out(`Registered the catalog of app ${options.app} (${created.id}).\n`, created);
+      await out(`Registered the catalog of app ${options.app} (${created.id}).\n`, created);
     });
 
   details
@@ -43,7 +43,7 @@ export function registerSearchDetails(program: Command, context: Context): void 
       const detail = unwrap(
         await getAppMarketplaceSearchDetail(await context.client(), options.app),
       ).data;
-      out(show(detail), detail);
+      await out(show(detail), detail);
     });
 
   details
@@ -55,7 +55,7 @@ export function registerSearchDetails(program: Command, context: Context): void 
       const updated = unwrap(
         await updateMarketplaceSearchDetail(await context.client(), id, options.catalogUrl),
       ).data;
-      out(show(updated), updated);
+      await out(show(updated), updated);
     });
 
   details
@@ -67,6 +67,6 @@ export function registerSearchDetails(program: Command, context: Context): void 
     .action(async (id: string, options: { yes?: boolean }) => {
       await confirm(io, options.yes, `Remove search details ${id}? [y/N] `);
       unwrap(await removeMarketplaceSearchDetail(await context.client(), id));
-      out(`Removed search details ${id}.\n`, { removed: id });
+      await out(`Removed search details ${id}.\n`, { removed: id });
     });
 }

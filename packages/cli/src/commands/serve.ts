@@ -121,7 +121,7 @@ export function registerServe(program: Command, context: Context): void {
         await makeFolder(data);
         const tokens = accountTokens(await tokenSecret(data));
         const token = await tokens.issue(options.account, lifetime);
-        context.out(`${token}\n`, { token, account: options.account, expiresIn: lifetime });
+        await context.out(`${token}\n`, { token, account: options.account, expiresIn: lifetime });
       },
     );
 }

@@ -18,6 +18,6 @@ export function registerToken(program: Command, context: Context): void {
         ...(issuerId ? { issuerId } : {}),
         ...(options.scope ? { scope: options.scope } : {}),
       }).getToken();
-      context.out(`${token}\n`, { token });
+      await context.out(`${token}\n`, { token });
     });
 }

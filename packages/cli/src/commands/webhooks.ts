@@ -68,7 +68,7 @@ export function registerWebhooks(program: Command, context: Context): void {
             enabled: !options.disabled,
           }),
         ).data;
-        out(`Created webhook ${created.id} for app ${options.app}.\n`, created);
+        await out(`Created webhook ${created.id} for app ${options.app}.\n`, created);
       },
     );
 
@@ -78,7 +78,7 @@ export function registerWebhooks(program: Command, context: Context): void {
     .requiredOption("--app <appId>", "the app")
     .action(async (options: { app: string }) => {
       const list = unwrap(await listAppWebhooks(await context.client(), options.app));
-      out(list.length === 0 ? "No webhooks.\n" : table(columns, list.map(webhookRow)), list);
+      await out(list.length === 0 ? "No webhooks.\n" : table(columns, list.map(webhookRow)), list);
     });
 
   webhooks
@@ -116,7 +116,7 @@ export function registerWebhooks(program: Command, context: Context): void {
           );
         }
         const updated = unwrap(await updateWebhook(await context.client(), id, changes)).data;
-        out(`Updated webhook ${id}.\n`, updated);
+        await out(`Updated webhook ${id}.\n`, updated);
       },
     );
 
@@ -129,7 +129,7 @@ export function registerWebhooks(program: Command, context: Context): void {
     .action(async (id: string, options: { yes?: boolean }) => {
       await confirm(io, options.yes, `Remove webhook ${id}? [y/N] `);
       unwrap(await removeWebhook(await context.client(), id));
-      out(`Removed webhook ${id}.\n`, { removed: id });
+      await out(`Removed webhook ${id}.\n`, { removed: id });
     });
 
   webhooks
@@ -138,7 +138,7 @@ export function registerWebhooks(program: Command, context: Context): void {
     .argument("<id>")
     .action(async (id: string) => {
       const ping = unwrap(await pingWebhook(await context.client(), id)).data;
-      out(
+      await out(
         `Sent a ping to webhook ${id}: 'asc-kit webhooks deliveries ${id}' shows how it went.\n`,
         ping,
       );
@@ -161,7 +161,7 @@ export function registerWebhooks(program: Command, context: Context): void {
         ? all.filter((item) => item.attributes?.deliveryState === options.state)
         : all;
       const rows = list.map((delivery) => deliveryRow(delivery, events));
-      out(
+      await out(
         list.length === 0
           ? "No deliveries.\n"
           : table(["ID", "EVENT", "STATE", "HTTP", "CREATED", "REDELIVERY", "ERROR"], rows),
@@ -177,7 +177,7 @@ export function registerWebhooks(program: Command, context: Context): void {
       const delivery = unwrap(
         await redeliverWebhookDelivery(await context.client(), deliveryId),
       ).data;
-      out(`Redelivering as ${delivery.id}.\n`, delivery);
+      await out(`Redelivering as ${delivery.id}.\n`, delivery);
     });
 }
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { execFile } from "node:child_process";
 
 /** The built binary, run as users run it. */
@@ -27,3 +28,9 @@ export function runBinary(
     child.stdin?.end(options.stdin ?? "");
   });
 }
+
+/** A fresh EC P-256 public key as SPKI PEM, for `keys add`. */
+export const newPublicKey = () =>
+  generateKeyPairSync("ec", { namedCurve: "P-256" })
+    .publicKey.export({ type: "spki", format: "pem" })
+    .toString();
