@@ -170,6 +170,25 @@ describe("pnpm spec:add", () => {
     );
   }, 30_000);
 
+  it("takes --no-include, refuses it beside --include, and keeps a file's style without prettier", async () => {
+    const file = await scratchExcerpt();
+    const added = await script("spec-add.ts", [
+      ...["--from", upstreamFile, "--spec", file, "--no-include"],
+      "widgets_getCollection",
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const written = await readFile(file, "utf8");
+    // Written without prettier, and prettier would change nothing.
+    const prettier = await import("prettier");
+    expect(await prettier.format(written, { filepath: file })).toBe(written);
+    const both = await script("spec-add.ts", [
+      ...["--from", upstreamFile, "--spec", file, "--no-include", "--include", "x"],
+      "widgets_getCollection",
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("Give --include <a,b> or --no-include, not both.");
+  }, 30_000);
+
   it("prints its usage on standard output for --help, and exits 0", async () => {
     const help = await script("spec-add.ts", ["--help"]);
     expect(help).toMatchObject({ code: 0, stderr: "" });

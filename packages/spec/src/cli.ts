@@ -23,7 +23,7 @@ export async function specCli(argv: readonly string[], setting: SpecCliSetting):
   const { names } = setting;
   const usage = [
     "Usage:",
-    `  ${names.add} --from <apple-openapi.json> [--spec <excerpt.yaml>] <operationId | "METHOD /path">...`,
+    `  ${names.add} --from <apple-openapi.json> [--spec <excerpt.yaml>] [--include <a,b> | --no-include] <operationId | "METHOD /path">...`,
     `  ${names.generate} [--spec <excerpt.yaml>] [--out <paths.ts>] [--check]`,
     `  ${names.diff} --from <apple-openapi.json> [--spec <excerpt.yaml>]`,
   ].join("\n");
@@ -43,6 +43,8 @@ export async function specCli(argv: readonly string[], setting: SpecCliSetting):
         out: { type: "string", default: setting.out },
         check: { type: "boolean", default: false },
         "keep-descriptions": { type: "boolean", default: false },
+        include: { type: "string" },
+        "no-include": { type: "boolean", default: false },
       },
     });
     const cwd = setting.cwd ?? process.cwd();
@@ -50,12 +52,20 @@ export async function specCli(argv: readonly string[], setting: SpecCliSetting):
     const spec = path(values.spec);
     const root = setting.root ?? cwd;
     const show = (file: string) => relative(root, file);
+    if (command === "add" && values["no-include"] && values.include !== undefined) {
+      return { code: 2, out: [], err: ["Give --include <a,b> or --no-include, not both.", usage] };
+    }
     if (command === "add" && values.from && positionals.length > 0) {
       return await addCommand({
         from: path(values.from),
         spec,
         operations: positionals,
         keepDescriptions: values["keep-descriptions"],
+        ...(values["no-include"]
+          ? { include: [] }
+          : values.include !== undefined
+            ? { include: values.include.split(",").filter(Boolean) }
+            : {}),
         show,
         next: names.generate,
       });

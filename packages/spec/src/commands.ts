@@ -1,8 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { generateTypes } from "./codegen.js";
 import { shippedFile } from "./format.js";
-import { lintErrors } from "./lint.js";
+import { UnknownIncludeError } from "./includes.js";
 import {
   UnknownOperationError,
   addOperations,
@@ -38,6 +37,8 @@ export async function addCommand(options: {
   spec: string;
   operations: readonly string[];
   keepDescriptions?: boolean;
+  /** The relationships the operations may include; default all Apple declares, `[]` none. */
+  include?: readonly string[];
   /** How the spec file is named in messages. */
   show?: (file: string) => string;
   /** What to run next, named in the success message. */
@@ -46,16 +47,23 @@ export async function addCommand(options: {
   const show = options.show ?? ((file: string) => file);
   const existing = await readFile(options.spec, "utf8").catch(() => undefined);
   const excerptText = existing ?? (await readFile(shippedFile("app-store-connect.yaml"), "utf8"));
-  const upstreamText = await readFile(options.from, "utf8");
   let updated;
   const excerpt = parseDocument(excerptText);
   const present = options.operations.filter((selector) => findOperation(excerpt, selector));
+  const names = options.operations.join(", ");
+  const holder = existing === undefined ? "asc-kit's own excerpt" : show(options.spec);
+  if (present.length === options.operations.length && !options.include) {
+    return done([`${holder} already has ${names}; nothing changed.`]);
+  }
+  const upstreamText = await readFile(options.from, "utf8");
   try {
     updated = addOperations(excerpt, parseDocument(upstreamText), options.operations, {
       keepDescriptions: options.keepDescriptions ?? false,
+      ...(options.include ? { include: options.include } : {}),
     });
   } catch (error) {
-    if (!(error instanceof UnknownOperationError)) throw error;
+    if (!(error instanceof UnknownOperationError) && !(error instanceof UnknownIncludeError))
+      throw error;
     return done([], [error.message]);
   }
   const repaired = repairNulls(updated);
@@ -63,24 +71,24 @@ export async function addCommand(options: {
   if (dangling.length > 0) {
     return done([], [`Not written: references that resolve to nothing: ${dangling.join(", ")}`]);
   }
-  const text = await serializeDocument(updated, options.spec);
+  const text = await serializeDocument(updated, options.spec, {
+    ...(existing === undefined ? {} : { like: { text: existing, document: excerpt } }),
+  });
+  // Loaded here: the lint's and the generator's libraries take a second or more to load.
+  const { lintErrors } = await import("./lint.js");
   const errors = await lintErrors(text, options.spec);
   if (errors.length > 0) {
     return done([], [`Not written: the result does not pass the lint:\n  ${errors.join("\n  ")}`]);
   }
-  const names = options.operations.join(", ");
   const added = options.operations.filter((selector) => !present.includes(selector));
-  if (text === existing || added.length === 0) {
-    const holder = existing === undefined ? "asc-kit's own excerpt" : show(options.spec);
-    return done([`${holder} already has ${names}; nothing changed.`]);
-  }
+  if (text === existing) return done([`${holder} already has ${names}; nothing changed.`]);
   const already = present.length > 0 ? `; already present: ${present.join(", ")}` : "";
   await mkdir(dirname(options.spec), { recursive: true });
   await writeFile(options.spec, text);
   const started = existing === undefined ? " (started from asc-kit's own excerpt)" : "";
   return done([
     ...repaired,
-    `Added ${added.join(", ")} to ${show(options.spec)}${started}${already}.${options.next ? ` Next: ${options.next}.` : ""}`,
+    `${added.length > 0 ? `Added ${added.join(", ")} to` : `Updated ${names} in`} ${show(options.spec)}${started}${already}.${options.next ? ` Next: ${options.next}.` : ""}`,
   ]);
 }
 
@@ -120,6 +128,7 @@ export async function generateCommand(options: {
   show?: (file: string) => string;
 }): Promise<Outcome> {
   const show = options.show ?? ((file: string) => file);
+  const { generateTypes } = await import("./codegen.js");
   const generated = await generateTypes(await readFile(options.spec, "utf8"), {
     specLabel: show(options.spec),
     formatFor: options.out,

@@ -10,6 +10,7 @@
  * ```
  */
 export { addCommand, diffCommand, generateCommand } from "./commands.js";
+export { UnknownIncludeError } from "./includes.js";
 export type { Outcome } from "./commands.js";
 export {
   addOperations,

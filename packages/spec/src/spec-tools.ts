@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { formatted } from "./format.js";
+import { UnknownIncludeError, narrowIncludes } from "./includes.js";
 import { parse, stringify } from "yaml";
 
 /** A loosely typed OpenAPI document: the tools only move and compare its parts. */
@@ -116,6 +117,12 @@ export class UnknownOperationError extends Error {
 export interface AddOptions {
   /** Keep upstream `description` and `summary` text; by default it is dropped. */
   keepDescriptions?: boolean;
+  /**
+   * The relationships the operations may `include`; default all that Apple declares. `[]`
+   * keeps none: no `include`, no `limit[…]` or `fields[…]` of other types, and a response
+   * whose `included` pulls in no other resources' schemas.
+   */
+  include?: readonly string[];
 }
 
 /**
@@ -133,6 +140,8 @@ export function addOperations(
   result.paths ??= {};
   result.components ??= {};
   const pending: string[] = [];
+  const narrowedSchemas: Record<string, Node> = {};
+  const includable = new Set<string>();
   for (const selector of selectors) {
     const found = findOperation(upstream, selector);
     if (!found) throw new UnknownOperationError(selector, suggestOperations(upstream, selector));
@@ -142,13 +151,27 @@ export function addOperations(
       item.parameters = adopt(upstreamItem.parameters, item.parameters, options);
       pending.push(...refsIn(upstreamItem.parameters));
     }
-    const operation = adopt(upstreamItem[found.method], item[found.method], options) as Node;
+    let upstreamOperation = upstreamItem[found.method] as Node;
+    if (options.include) {
+      const narrowed = narrowIncludes(
+        upstream,
+        excerpt,
+        upstreamOperation,
+        new Set(options.include),
+      );
+      upstreamOperation = narrowed.operation;
+      Object.assign(narrowedSchemas, narrowed.schemas);
+      for (const name of narrowed.includable) includable.add(name);
+    }
+    const operation = adopt(upstreamOperation, item[found.method], options) as Node;
     // The lint wants a summary; Apple's file has none, so one is made from the operation id.
     item[found.method] = operation.summary
       ? operation
       : { ...operation, summary: summaryFor(found) };
-    pending.push(...refsIn(upstreamItem[found.method]));
+    pending.push(...refsIn(upstreamOperation));
   }
+  const unknown = (options.include ?? []).filter((name) => !includable.has(name));
+  if (unknown.length > 0) throw new UnknownIncludeError(unknown, [...includable].sort());
   // The closure: every component reachable from what was added.
   const seen = new Set<string>();
   while (pending.length > 0) {
@@ -156,7 +179,9 @@ export function addOperations(
     if (seen.has(ref)) continue;
     seen.add(ref);
     const [section, name] = componentOf(ref);
-    const upstreamComponent = upstream.components?.[section]?.[name];
+    const upstreamComponent =
+      (section === "schemas" ? narrowedSchemas[name] : undefined) ??
+      upstream.components?.[section]?.[name];
     if (upstreamComponent === undefined)
       throw new Error(`The upstream file has no ${ref}, though an operation refers to it.`);
     const components = (result.components[section] ??= {});
@@ -322,9 +347,22 @@ export function canonicalOrder(document: Document): Document {
   return ordered;
 }
 
-/** YAML as the excerpt is kept: prettier-formatted, so a rewrite changes only what changed. */
-export function serializeDocument(document: Document, filepath: string): Promise<string> {
-  return formatted(stringify(document, { lineWidth: 0 }), filepath);
+/**
+ * YAML as the excerpt is kept: prettier-formatted, so a rewrite changes only what changed.
+ * `like`, the file's current text and what it parses to, skips prettier when that text is
+ * already exactly what is written here for it (the `yaml` library's block style, which prettier
+ * leaves as it is): the file keeps its style, and prettier, which takes a second or more on a
+ * large excerpt, would change nothing.
+ */
+export async function serializeDocument(
+  document: Document,
+  filepath: string,
+  options: { like?: { text: string; document: Document } } = {},
+): Promise<string> {
+  const text = stringify(document, { lineWidth: 0 });
+  const { like } = options;
+  if (like && stringify(like.document, { lineWidth: 0 }) === like.text) return text;
+  return formatted(text, filepath);
 }
 
 /** One difference between the excerpt and the upstream file. */
