@@ -5,7 +5,12 @@
  *
  *   pnpm bench [--requests 3000] [--rounds 7] [--apple-spec <Apple's openapi.json>]
  *   pnpm bench --only overhead,download   (prints those figures; writes nothing)
- *   pnpm bench --node /path/to/node24/bin/node   (per call and throughput on that Node.js too)
+ *   pnpm bench --node /path/to/node22/bin/node   (per call and throughput on that Node.js too)
+ *   pnpm bench --this-node   (on the Node.js that runs it, rather than Node.js 24)
+ *
+ * The bench's main runtime is Node.js 24, installed from npm as CI's runtime matrix installs it
+ * (bench/.node24, once): started on an older Node.js, it runs itself again on Node.js 24 and
+ * adds the Node.js it was started on as a row (`--node`).
  *
  * `--rounds` is a floor: where clients share a round, their rounds run in whole passes of a
  * balanced order (see `balanced` in context.ts), so a section may run a few more.
@@ -17,6 +22,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateKeyPair } from "@asc-kit/pem";
+import { onNode24 } from "./node24.ts";
 import { run } from "./context.ts";
 import type { BenchContext, Section } from "./context.ts";
 import { ensurePeers } from "./peers.ts";
@@ -54,8 +60,10 @@ const { values } = parseArgs({
     "apple-spec": { type: "string" },
     only: { type: "string" },
     node: { type: "string", multiple: true, default: [] },
+    "this-node": { type: "boolean", default: false },
   },
 });
+if (!values["this-node"]) await onNode24(fileURLToPath(import.meta.url));
 const only = values.only?.split(",");
 const unknown = only?.filter((name) => !sections.some((section) => section.name === name));
 if (unknown?.length) {

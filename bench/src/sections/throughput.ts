@@ -235,11 +235,11 @@ function renderRun(
   const of = (name: string) => median(perSecond[name]!);
   const { ratio, byRound } = ratiosOf(perSecond);
   const table = [
-    "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | peak RSS (median) | page faults a request (median) | CPU µs a request: main thread + other threads (median) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| client | requests/s (median) | spread of rounds | of raw fetch | of openapi-fetch alone | of openapi-fetch alone, ratio of medians | peak RSS (median) | page faults a request (median) | CPU µs a request: main thread + other threads (median) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...throughputClients.map(
       (name) =>
-        `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} | ${faultsOf(pageFaults[name]!)} | ${threadsOf(run, name)} |`,
+        `| ${name} | ${Math.round(of(name))} | ${spread(perSecond[name]!)} | ${ratio(name, "raw fetch").toFixed(3)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${ratioOfMedians(perSecond, name, "openapi-fetch alone").toFixed(3)} | ${mb(median(peakRssBytes[name]!))} | ${faultsOf(pageFaults[name]!)} | ${threadsOf(run, name)} |`,
     ),
     "",
   ];
@@ -267,7 +267,7 @@ function renderRun(
     ...table,
     placement(cpus),
     "",
-    "The ratios are the median of each round's own ratio: the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike. Each round puts the clients in another order, so that over the rounds each client's blocks come right after every other client's equally often: with one order rotated, the client whose blocks followed appstore-connect-sdk's ran up to 10% slower on Node.js 24, whichever client was put there. The warm-up requests run in interleaved blocks too, untimed, so that no client's process waits stopped for seconds before its first timed block: warmed up one after another, a round's first client ran at 0.91 of the round's mean at steady state on Node.js 20, and its last at 1.20.",
+    "The ratios are the median of each round's own ratio (the column marked ratio of medians divides the two medians instead, for comparison; where they differ, the machine moved between rounds): the clients' blocks interleave within a round, so that a machine that slows down or speeds up between rounds moves every client alike. Each round puts the clients in another order, so that over the rounds each client's blocks come right after every other client's equally often: with one order rotated, the client whose blocks followed appstore-connect-sdk's ran up to 10% slower on Node.js 24, whichever client was put there. The warm-up requests run in interleaved blocks too, untimed, so that no client's process waits stopped for seconds before its first timed block: warmed up one after another, a round's first client ran at 0.91 of the round's mean at steady state on Node.js 20, and its last at 1.20.",
     "",
     `Target: asc-kit at least 0.95 of openapi-fetch alone, and ahead of every peer. ${target}`,
     "",
@@ -335,16 +335,24 @@ function renderSteady(perSecond: Record<string, number[]>, context: BenchContext
   return [
     `At steady state (each client in a fresh process per round that first makes ${steadyWarmUpRequests} requests, then ${steadyRequests} timed, both in blocks of ${steadyRequests / blocksPerRound} interleaved with the other clients'; ${perSecond["asc-kit"]!.length} rounds, concurrency ${context.concurrency}):`,
     "",
-    "| client | requests/s (median) | spread of rounds | of openapi-fetch alone | of openapi-fetch with a timeout per call |",
-    "| --- | ---: | ---: | ---: | ---: |",
+    "| client | requests/s (median) | spread of rounds | of openapi-fetch alone | of openapi-fetch alone, ratio of medians | of openapi-fetch with a timeout per call |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
     ...steadyClients.map(
       (name) =>
-        `| ${name} | ${Math.round(median(perSecond[name]!))} | ${spread(perSecond[name]!)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${ratio(name, "openapi-fetch, a timeout per call").toFixed(3)} |`,
+        `| ${name} | ${Math.round(median(perSecond[name]!))} | ${spread(perSecond[name]!)} | ${ratio(name, "openapi-fetch alone").toFixed(3)} | ${ratioOfMedians(perSecond, name, "openapi-fetch alone").toFixed(3)} | ${ratio(name, "openapi-fetch, a timeout per call").toFixed(3)} |`,
     ),
     "",
     `asc-kit's ratio to openapi-fetch alone, round by round: ${byRound("asc-kit", "openapi-fetch alone")}; to openapi-fetch with a timeout per call: ${byRound("asc-kit", "openapi-fetch, a timeout per call")}.`,
     "",
   ];
+}
+
+/**
+ * The ratio of the two clients' median rates: beside the median of paired ratios, so that a
+ * reader sees when the two disagree (a round where both moved together shifts only the latter).
+ */
+function ratioOfMedians(perSecond: Record<string, number[]>, name: string, to: string): number {
+  return median(perSecond[name]!) / median(perSecond[to]!);
 }
 
 /**
