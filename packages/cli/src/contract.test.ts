@@ -534,3 +534,41 @@ describe("the README's output examples", () => {
     expect(ran.stdout.trimEnd().split("\n").at(-1)).toMatch(/^\s*\d+$/);
   });
 });
+
+describe("the sandbox's test controls from the command line", () => {
+  it("publish a version, add a delta, change availability and territories, withdraw an app", async () => {
+    const packageId =
+      (
+        await cli(["packages", "create", "--app-store-version", "6476788026-1.0", "--jq", ".id"])
+      ).stdout.trim() ||
+      (
+        await cli(["packages", "get", "--app-store-version", "6476788026-1.0", "--jq", ".id"])
+      ).stdout.trim();
+    const published = await cli([
+      "sandbox",
+      "publish-version",
+      packageId,
+      "--version-string",
+      "9.0",
+    ]);
+    expect(published.code, published.stderr).toBe(0);
+    const versionId = /^Published version (\S+) of package /.exec(published.stdout)![1]!;
+    const versions = await cli(["packages", "versions", packageId, "--json", "id,version,state"]);
+    expect(JSON.parse(versions.stdout)).toContainEqual({
+      id: versionId,
+      version: "9.0",
+      state: "COMPLETED",
+    });
+    expect((await cli(["sandbox", "add-delta", versionId])).stdout).toMatch(/^Added delta \S+ to /);
+    const runs = [
+      ["sandbox", "set-availability", packageId, "--unavailable"],
+      ["sandbox", "set-territories", "6476788026", "--territories", "DEU,FRA", "--available"],
+      ["sandbox", "withdraw-app", "6476788026"],
+    ];
+    for (const args of runs) expect((await cli(args)).code, args.join(" ")).toBe(0);
+    expect((await cli(["sandbox", "set-availability", packageId])).code).toBe(2);
+    const unknown = await cli(["--json", "sandbox", "withdraw-app", "999"]);
+    expect(unknown.code).toBe(4);
+    expect(jsonFailure(unknown).message).toMatch(/There is no app 999 in this sandbox\./);
+  });
+});

@@ -17,9 +17,14 @@ const silent: Io = {
   confirm: async () => false,
 };
 
+/**
+ * Every command a user runs: the leaves, and a command with subcommands that has options of its
+ * own, which it runs itself (`asc-kit sandbox`, beside `asc-kit sandbox publish-version`).
+ */
 function leaves(command: Command, path: string[] = []): Array<{ path: string; command: Command }> {
-  if (command.commands.length === 0) return [{ path: path.join(" "), command }];
-  return command.commands.flatMap((child) => leaves(child, [...path, child.name()]));
+  const children = command.commands.flatMap((child) => leaves(child, [...path, child.name()]));
+  const runsItself = path.length > 0 && (children.length === 0 || command.options.length > 0);
+  return runsItself ? [{ path: path.join(" "), command }, ...children] : children;
 }
 
 function longFlags(command: Command): string[] {

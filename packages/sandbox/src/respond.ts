@@ -1,11 +1,13 @@
 import { readBounded } from "@asc-kit/errors";
 import type { createApi } from "./api.js";
 import type { assetServer } from "./assets.js";
+import { controlPrefix, runControl } from "./control.js";
 import { cdnError, faultAnswer } from "./faults.js";
 import type { FaultKind, faultSource } from "./faults.js";
 import type { createGate } from "./gate.js";
 import { ApiError } from "./http.js";
 import type { SandboxStats } from "./resources/context.js";
+import type { packageControls } from "./resources/package-controls.js";
 import type { RouteResult } from "./router.js";
 
 /** What one request came to: a response, or a connection fault for the transport to act out. */
@@ -19,6 +21,8 @@ const maximumBodyBytes = 64 * 1024;
 /** What the responder puts together. */
 export interface ResponderParts {
   api: ReturnType<typeof createApi>;
+  /** The test controls, served under `/sandbox/` (see control.ts). */
+  controls: ReturnType<typeof packageControls>;
   gate: ReturnType<typeof createGate>;
   faults: ReturnType<typeof faultSource>;
   assets: ReturnType<typeof assetServer>;
@@ -51,7 +55,10 @@ export function createResponder(parts: ResponderParts) {
       if (faulted) return faulted;
       gate.authorize(apiKey);
       const body = await readBody(request);
-      return answer(request.method, await api.handle(request.method, url, body), headers);
+      const result = url.pathname.startsWith(controlPrefix)
+        ? await runControl(parts.controls, request.method, url, body)
+        : await api.handle(request.method, url, body);
+      return answer(request.method, result, headers);
     } catch (error) {
       return answer(request.method, errorResult(error), {
         ...headers,

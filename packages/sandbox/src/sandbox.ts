@@ -202,8 +202,10 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   const api = createApi(families, context);
 
   const faults = faultSource(options.faults ?? {});
+  const controls = packageControls(context, assets.forget);
   const respond = createResponder({
     api,
+    controls,
     gate: createGate(data, options, now, stats),
     faults,
     assets,
@@ -240,7 +242,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
       domains: () => (data.domains ?? []).map((domain) => ({ ...domain })),
       appStoreVersions: () => (data.appStoreVersions ?? []).map((version) => ({ ...version })),
       flush: () => (save ? save() : Promise.resolve()),
-      ...packageControls(context, assets.forget),
+      ...controls,
       webhooks: () =>
         (data.webhooks ?? []).map(({ secret: _secret, ...webhook }) => ({ ...webhook })),
       notificationsSettled: () => notifier.settled(),

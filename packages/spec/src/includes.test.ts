@@ -89,7 +89,7 @@ function upstream(): Document {
   } as Document;
 }
 
-const empty = (): Document => ({ openapi: "3.0.1", info: { title: "t", version: "1" } });
+const empty = () => ({ openapi: "3.0.1", info: { title: "t", version: "1" } }) as Document;
 const parameterNames = (document: Document) =>
   (
     (document.paths!["/v1/apps"]!.get as { parameters: Array<{ name: string }> }).parameters ?? []

@@ -3,11 +3,12 @@ import type { Sandbox } from "@asc-kit/sandbox";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { describeErrno, errnoOf, localError, shown, usageError } from "../report.js";
+import { registerSandboxControls } from "./sandbox-controls.js";
 import { untilStopped } from "./shared.js";
 
 /** `asc-kit sandbox`: a local App Store Connect until SIGINT or SIGTERM. */
 export function registerSandbox(program: Command, context: Context): void {
-  program
+  const sandboxCommand = program
     .command("sandbox")
     .description("run a local App Store Connect sandbox; prints its URL and credentials when ready")
     .option("--port <n>", "port to listen on (0: any free port)", "0")
@@ -27,6 +28,7 @@ export function registerSandbox(program: Command, context: Context): void {
       );
       await untilStopped(() => sandbox.stop());
     });
+  registerSandboxControls(sandboxCommand, context);
 }
 
 async function start(port: number, dataFile: string | undefined): Promise<Sandbox> {
