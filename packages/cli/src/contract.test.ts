@@ -130,6 +130,18 @@ describe("--json holds for usage errors", () => {
       "domains add",
     ],
     [
+      "every missing option and argument at once",
+      ["webhooks", "create", "--app", "1"],
+      /^missing required option '--name <name>', option '--url <url>' and option '--secret-env <name>'$/,
+      "webhooks create",
+    ],
+    [
+      "a missing argument and a missing option at once",
+      ["domains", "add"],
+      /^missing required argument 'domain' and option '--name <referenceName>'$/,
+      "domains add",
+    ],
+    [
       "conflicting options",
       ["keys", "list", "--account", "--app", "1"],
       /cannot be used/,
@@ -570,5 +582,22 @@ describe("the sandbox's test controls from the command line", () => {
     const unknown = await cli(["--json", "sandbox", "withdraw-app", "999"]);
     expect(unknown.code).toBe(4);
     expect(jsonFailure(unknown).message).toMatch(/There is no app 999 in this sandbox\./);
+  });
+
+  it("say where no sandbox answered, and how to start one", async () => {
+    // A port that was free a moment ago: nothing listens there now.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const ran = await cli(["--json", "sandbox", "withdraw-app", "1"], {
+      ...apiEnv,
+      ASC_BASE_URL: baseUrl,
+    });
+    expect(ran.code).toBe(7);
+    const failure = jsonFailure(ran);
+    expect(failure.message).toBe(`Cannot reach the sandbox at ${baseUrl}: ECONNREFUSED.`);
+    expect(failure.hint).toMatch(/asc-kit sandbox --env/);
   });
 });

@@ -107,7 +107,8 @@ export function commandPath(command: Command): string {
  */
 export function fromCommanderError(error: CommanderError, command: Command): CliError {
   let secret = false;
-  const message = error.message
+  const missing = everythingMissing(error, command);
+  const message = (missing ?? error.message)
     .replace(/^error: /, "")
     .replace(/'([^']*)'/g, (quoted, inner: string) => {
       if (!looksLikeSecret(inner)) return inner.length > 120 ? shown(inner) : quoted;
@@ -119,6 +120,31 @@ export function fromCommanderError(error: CommanderError, command: Command): Cli
     ? "A key was passed where a file name or an option was expected. Give the key's file name, or - and the key on standard input; in the environment, use ASC_PRIVATE_KEY."
     : `Run 'asc-kit${path ? ` ${path}` : ""} --help' for usage.`;
   return usageError(redact(message), hint);
+}
+
+/**
+ * For a missing option or argument, all of them at once: Commander stops at the first, and a
+ * user would go round once per value.
+ */
+function everythingMissing(error: CommanderError, command: Command): string | undefined {
+  if (
+    error.code !== "commander.missingMandatoryOptionValue" &&
+    error.code !== "commander.missingArgument"
+  ) {
+    return undefined;
+  }
+  const options = command.options
+    .filter(
+      (option) => option.mandatory && command.getOptionValue(option.attributeName()) === undefined,
+    )
+    .map((option) => `option '${option.flags}'`);
+  const given = command.args.length;
+  const args = command.registeredArguments
+    .filter((argument, index) => argument.required && index >= given)
+    .map((argument) => `argument '${argument.name()}'`);
+  const all = [...args, ...options];
+  if (all.length < 2) return undefined;
+  return `missing required ${all.slice(0, -1).join(", ")} and ${all.at(-1)}`;
 }
 
 interface Described {

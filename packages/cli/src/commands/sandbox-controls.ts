@@ -2,7 +2,8 @@ import { createTokenProvider, defaultBaseUrl } from "@asc-kit/core";
 import { toAppStoreConnectError } from "@asc-kit/errors";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
-import { usageError } from "../report.js";
+import { ExitCode } from "../exit-codes.js";
+import { CliError, usageError } from "../report.js";
 
 /** How long a control may take to answer: it applies a change and queues notifications. */
 const controlTimeoutMs = 30_000;
@@ -114,7 +115,18 @@ async function post(context: Context, path: string, body: unknown): Promise<unkn
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(controlTimeoutMs),
   });
-  const response = await fetch(request);
+  let response: Response;
+  try {
+    response = await fetch(request);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(
+      `Cannot reach the sandbox at ${baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}.`,
+      ExitCode.serverOrNetwork,
+      "NETWORK_ERROR",
+      "Start one with asc-kit sandbox --env, and load what it prints (the README shows how).",
+    );
+  }
   if (!response.ok) throw await toAppStoreConnectError(response, request);
   return response.json();
 }
