@@ -38,32 +38,12 @@ describe("asc-kit marketplace run, status and retry, on the embedded database", 
   it("receives, downloads once, dead-letters what cannot be had, and retries it", async () => {
     const packages = join(folder, "packages");
     const data = ["--data", `${packages}.marketplace-data`];
-    const child = spawn(
-      process.execPath,
-      [
-        bin,
-        ...credentials,
-        "marketplace",
-        "run",
-        ...["--packages", packages, "--packages-url", "http://127.0.0.1:1/packages/"],
-        ...["--secret-env", "WEBHOOK_SECRET", "--workers", "2"],
-      ],
-      {
-        env: { PATH: process.env.PATH, NO_COLOR: "1", WEBHOOK_SECRET: secret },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const { child, summary, stderr } = await startRun([
+      ...credentials,
+      ...["--packages", packages, "--packages-url", "http://127.0.0.1:1/packages/"],
+      ...["--secret-env", "WEBHOOK_SECRET", "--workers", "2"],
+    ]);
     try {
-      const summary = await new Promise<Record<string, string>>((resolve, reject) => {
-        let stdout = "";
-        child.stdout.on("data", (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes("\n")) resolve(JSON.parse(stdout.split("\n")[0]!));
-        });
-        child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-      });
       expect(summary).toMatchObject({ workers: 2, database: "embedded" });
       const client = createAppStoreConnectClient({ ...sandbox.credentials, baseUrl: sandbox.url });
       const url = `${summary.receiver}notifications`;
@@ -111,8 +91,8 @@ describe("asc-kit marketplace run, status and retry, on the embedded database", 
       expect(table.stdout).toContain("asc-kit marketplace retry");
       const retried = await runBinary(["marketplace", "retry", "no-such-version", ...data]);
       expect(retried.stdout).toBe("Queued again: no-such-version\n");
-      expect(stderr).toContain("served");
-      expect(stderr).not.toContain(secret);
+      expect(stderr()).toContain("served");
+      expect(stderr()).not.toContain(secret);
     } finally {
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));
@@ -121,6 +101,45 @@ describe("asc-kit marketplace run, status and retry, on the embedded database", 
     // The folder is free again: status opens the database itself.
     const after = await runBinary(["--json", "marketplace", "status", ...data]);
     expect(JSON.parse(after.stdout).versions).toMatchObject({ done: 1 });
+  });
+
+  it("gets what it missed while down: --redeliver-failed, and webhooks redeliver-failed", async () => {
+    const down = await startSandbox({ apps: [marketplaceApp, app], installTargets: ["iPhone"] });
+    const env = {
+      ASC_KEY_ID: down.credentials.keyId,
+      ASC_ISSUER_ID: down.credentials.issuerId,
+      ASC_PRIVATE_KEY: down.credentials.privateKey,
+      ASC_BASE_URL: down.url,
+    };
+    const port = await freePort();
+    const client = createAppStoreConnectClient({ ...down.credentials, baseUrl: down.url });
+    const url = `http://127.0.0.1:${port}/notifications`;
+    const webhook = await createWebhook(client, { appId: marketplaceApp, name: "m", url, secret });
+    const webhookId = webhook.data!.data.id;
+    // Nothing listens yet: the version's notification fails, and App Store Connect gives up.
+    await createAlternativeDistributionPackage(client, { appStoreVersionId: `${app}-1.0` });
+    await down.notificationsSettled();
+    const packages = join(folder, "missed");
+    const { child, summary } = await startRun([
+      ...["--key-id", env.ASC_KEY_ID, "--issuer-id", env.ASC_ISSUER_ID],
+      ...["--private-key", env.ASC_PRIVATE_KEY, "--base-url", env.ASC_BASE_URL],
+      ...["--packages", packages, "--packages-url", "http://127.0.0.1:1/missed/"],
+      ...["--secret-env", "WEBHOOK_SECRET", "--port", String(port)],
+      ...["--redeliver-failed", webhookId],
+    ]);
+    try {
+      expect(summary.redelivered).toBe(1);
+      await until(async () => (await readdir(packages).catch(() => [] as string[])).includes(app));
+      const again = await runBinary(["webhooks", "redeliver-failed", webhookId], { env });
+      expect(again).toMatchObject({
+        code: 0,
+        stdout: "Nothing to redeliver: every event reached the endpoint, or is still on its way.\n",
+      });
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+      await down.stop();
+    }
   });
 
   it("refuses what it cannot run, saying what to give", async () => {
@@ -138,6 +157,25 @@ describe("asc-kit marketplace run, status and retry, on the embedded database", 
     expect(status.stderr).toContain("--database-url");
   });
 });
+
+/** `asc-kit marketplace run` in the background, once it has printed its summary line. */
+async function startRun(args: string[]) {
+  const child = spawn(process.execPath, [bin, "marketplace", "run", ...args], {
+    env: { PATH: process.env.PATH, NO_COLOR: "1", WEBHOOK_SECRET: secret },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const summary = await new Promise<Record<string, any>>((resolve, reject) => {
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes("\n")) resolve(JSON.parse(stdout.split("\n")[0]!));
+    });
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  return { child, summary, stderr: () => stderr };
+}
 
 async function until(check: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;

@@ -73,6 +73,8 @@ export {
   updateWebhook,
   webhookEventTypes,
 } from "./marketplace.js";
+export { redeliverFailedDeliveries, undeliveredEvents } from "./redeliver.js";
+export type { Redelivery } from "./redeliver.js";
 export {
   createMarketplaceWebhook,
   getMarketplaceWebhook,

@@ -1,4 +1,10 @@
-import { createTokenProvider } from "@asc-kit/core";
+import {
+  createAlternativeDistributionPackage,
+  createAppStoreConnectClient,
+  createTokenProvider,
+  createWebhook,
+  redeliverFailedDeliveries,
+} from "@asc-kit/core";
 import { describe, expect, it } from "vitest";
 import { createSandbox } from "./web.js";
 
@@ -83,5 +89,46 @@ describe("the test controls over HTTP", () => {
     expect((await call("POST", "/sandbox/apps/6476788026/territories", [])).status).toBe(422);
     expect((await call("GET", `/sandbox/packages/${packageId}/versions`)).status).toBe(405);
     expect((await call("POST", "/sandbox/nothing/1/here")).status).toBe(404);
+  });
+});
+
+describe("redeliverFailedDeliveries, against the sandbox", () => {
+  it("sends again what never arrived, once an event, and nothing that did", async () => {
+    let receiverUp = false;
+    const received: string[] = [];
+    const sandbox = await createSandbox({
+      notifications: {
+        fetch: async (_url, init) => {
+          if (!receiverUp) throw new TypeError("fetch failed");
+          received.push(String(init.body));
+          return new Response(null, { status: 200 });
+        },
+      },
+    });
+    const client = createAppStoreConnectClient({ ...sandbox.credentials, fetch: sandbox.fetch });
+    const webhook = await createWebhook(client, {
+      appId: "6476788026",
+      name: "down for a while",
+      url: "http://127.0.0.1:9/hook",
+      secret: "a-secret-of-the-test",
+      eventTypes: ["ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED"],
+      enabled: true,
+    });
+    const webhookId = webhook.data!.data.id;
+    const created = await createAlternativeDistributionPackage(client, {
+      appStoreVersionId: "6476788026-1.0",
+    });
+    await sandbox.publishPackageVersion(created.data!.data.id);
+    await sandbox.notificationsSettled();
+    expect(received).toHaveLength(0);
+
+    receiverUp = true;
+    const first = await redeliverFailedDeliveries(client, webhookId);
+    await sandbox.notificationsSettled();
+    expect(first.data).toHaveLength(2);
+    expect(first.data!.every((entry) => entry.deliveryId && !entry.error)).toBe(true);
+    expect(received).toHaveLength(2);
+    // Both events have a delivery that succeeded now: nothing is sent a second time.
+    expect((await redeliverFailedDeliveries(client, webhookId)).data).toEqual([]);
   });
 });

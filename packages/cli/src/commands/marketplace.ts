@@ -9,6 +9,7 @@ import type {
   MarketplaceStatus,
   PipelineEvent,
 } from "@asc-kit/marketplace";
+import { redeliverFailedDeliveries } from "@asc-kit/core";
 import { nodeListener } from "@asc-kit/notifications/node";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
@@ -29,6 +30,7 @@ interface RunOptions extends DatabaseOptions {
   secretEnv?: string;
   port: string;
   host: string;
+  redeliverFailed?: string;
 }
 
 const databaseHelp = {
@@ -63,6 +65,10 @@ export function registerMarketplace(program: Command, context: Context): void {
     )
     .option("--port <n>", "the receiver's port (0: any free port)", "0")
     .option("--host <addr>", "the receiver's address", "127.0.0.1")
+    .option(
+      "--redeliver-failed <webhookId>",
+      "once the receiver listens, have App Store Connect send again what never reached it",
+    )
     .action(async (options: RunOptions) => {
       const running = await run(options, context);
       context.io.stdout(`${JSON.stringify(running.summary)}\n`);
@@ -143,6 +149,10 @@ async function run(options: RunOptions, context: Context) {
     });
   }
   const address = server?.address() as AddressInfo | undefined;
+  const redelivered =
+    options.redeliverFailed === undefined
+      ? undefined
+      : await redeliver(client, options.redeliverFailed, context);
   return {
     summary: {
       receiver: address ? `http://${options.host}:${address.port}/` : null,
@@ -150,6 +160,7 @@ async function run(options: RunOptions, context: Context) {
       database: database.kind,
       packages: resolve(options.packages),
       packagesUrl: options.packagesUrl,
+      ...(redelivered === undefined ? {} : { redelivered }),
     },
     async stop() {
       if (server) {
@@ -160,6 +171,29 @@ async function run(options: RunOptions, context: Context) {
       await database.close();
     },
   };
+}
+
+/**
+ * What the receiver missed while it was down (or refused while the database was): every event
+ * of the webhook that never reached it, sent again. Returns how many; a refusal is a line on
+ * standard error, and the run goes on.
+ */
+async function redeliver(
+  client: Awaited<ReturnType<Context["client"]>>,
+  webhookId: string,
+  context: Context,
+): Promise<number> {
+  const { data, error } = await redeliverFailedDeliveries(client, webhookId);
+  if (error) {
+    context.io.stderr(
+      `redelivery: cannot list the deliveries of webhook ${webhookId}: ${error.message}\n`,
+    );
+    return 0;
+  }
+  for (const failed of data.filter((entry) => entry.error)) {
+    context.io.stderr(`redelivery of event ${failed.eventId} refused: ${failed.error}\n`);
+  }
+  return data.filter((entry) => entry.deliveryId).length;
 }
 
 function checkedStorage(packages: string, packagesUrl: string) {

@@ -4,6 +4,7 @@ import {
   listAppWebhooks,
   paginate,
   pingWebhook,
+  redeliverFailedDeliveries,
   redeliverWebhookDelivery,
   removeWebhook,
   updateWebhook,
@@ -14,7 +15,8 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { table } from "../output.js";
-import { usageError } from "../report.js";
+import { ExitCode } from "../exit-codes.js";
+import { CliError, usageError } from "../report.js";
 import { confirm, secretFromEnv, unwrap } from "./shared.js";
 
 const columns = ["ID", "NAME", "ENABLED", "URL", "EVENTS"];
@@ -178,6 +180,32 @@ export function registerWebhooks(program: Command, context: Context): void {
         await redeliverWebhookDelivery(await context.client(), deliveryId),
       ).data;
       await out(`Redelivering as ${delivery.id}.\n`, delivery);
+    });
+
+  webhooks
+    .command("redeliver-failed")
+    .description(
+      "send again every event that never reached the endpoint (all its deliveries failed)",
+    )
+    .argument("<id>", "the webhook")
+    .action(async (id: string) => {
+      const redeliveries = unwrap(await redeliverFailedDeliveries(await context.client(), id));
+      const refused = redeliveries.filter((entry) => entry.error);
+      await out(
+        redeliveries.length === 0
+          ? "Nothing to redeliver: every event reached the endpoint, or is still on its way.\n"
+          : `Redelivering ${redeliveries.length - refused.length} event${redeliveries.length - refused.length === 1 ? "" : "s"}.\n${refused
+              .map((entry) => `refused: event ${entry.eventId}: ${entry.error}\n`)
+              .join("")}`,
+        redeliveries,
+      );
+      if (refused.length > 0) {
+        throw new CliError(
+          `App Store Connect refused ${refused.length} of ${redeliveries.length} redeliveries.`,
+          ExitCode.requestRefused,
+          "REDELIVERY_REFUSED",
+        );
+      }
     });
 }
 
