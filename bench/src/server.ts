@@ -71,6 +71,12 @@ if (process.argv.includes("--serve")) {
     });
     response.end(listPage);
   });
+  // A client's process is stopped (SIGSTOP) while the others' blocks run, for seconds: its idle
+  // connections must outlive that. With Node.js's 5 s, the server closed them meanwhile, and the
+  // client, resumed, wrote to a closed socket: a reset that a peer reported as a failed request
+  // (appstore-connect-sdk on Node.js 20, on a fresh clone).
+  server.keepAliveTimeout = 600_000;
+  server.headersTimeout = 610_000;
   server.listen(0, "127.0.0.1", () =>
     process.send!({ listening: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
   );
