@@ -10,7 +10,9 @@ import { untilStopped } from "./shared.js";
 export function registerSandbox(program: Command, context: Context): void {
   const sandboxCommand = program
     .command("sandbox")
-    .description("run a local App Store Connect sandbox; prints its URL and credentials when ready")
+    .description(
+      "run a local App Store Connect sandbox; prints its URL and credentials when ready. The commands below act out, on a running sandbox, what Apple does on its own time",
+    )
     .option("--port <n>", "port to listen on (0: any free port)", "0")
     .option("--data <file>", "keep state in this file")
     .option("--env", "print shell export lines for the ASC_* variables instead of JSON")
