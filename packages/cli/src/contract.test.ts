@@ -597,7 +597,9 @@ describe("the sandbox's test controls from the command line", () => {
     });
     expect(ran.code).toBe(7);
     const failure = jsonFailure(ran);
-    expect(failure.message).toBe(`Cannot reach the sandbox at ${baseUrl}: ECONNREFUSED.`);
+    expect(failure.message).toBe(
+      `POST /sandbox/apps/1/withdrawal: NETWORK_ERROR: fetch failed reaching 127.0.0.1:${port} (ECONNREFUSED)`,
+    );
     expect(failure.hint).toMatch(/asc-kit sandbox --env/);
   });
 });

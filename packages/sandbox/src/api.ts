@@ -22,8 +22,6 @@ export function createApi(families: readonly ResourceFamily[], context: Resource
   return {
     /** Every route as `METHOD /pattern`. */
     routes: () => router.routes(),
-    /** The operation of the excerpt a route serves, if any. */
-    operationOf: (route: string) => byRoute.get(route),
     handle(method: string, url: URL, body: string): Promise<RouteResult> {
       return router.handle(method, url, body, async (route, request, handler) => {
         checkQuery(byRoute.get(route) ?? undeclared, request.url);

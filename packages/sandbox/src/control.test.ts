@@ -69,7 +69,7 @@ describe("the test controls over HTTP", () => {
   });
 
   it("refuse what is not theirs to do: no token, an unknown id, a bad body, another method", async () => {
-    const { call, packageId } = await world();
+    const { sandbox, call, packageId } = await world();
     expect((await call("POST", `/sandbox/packages/${packageId}/versions`, {}, null)).status).toBe(
       401,
     );
@@ -89,6 +89,10 @@ describe("the test controls over HTTP", () => {
     expect((await call("POST", "/sandbox/apps/6476788026/territories", [])).status).toBe(422);
     expect((await call("GET", `/sandbox/packages/${packageId}/versions`)).status).toBe(405);
     expect((await call("POST", "/sandbox/nothing/1/here")).status).toBe(404);
+    const preflight = await sandbox.fetch(`${sandbox.url}/sandbox/apps/1/withdrawal`, {
+      method: "OPTIONS",
+    });
+    expect(preflight.headers.get("allow")).toBe("POST");
   });
 });
 

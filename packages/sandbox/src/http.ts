@@ -16,11 +16,6 @@ export class ApiError extends Error {
   }
 }
 
-/** Only the members named in `names`. */
-export function pick<T>(members: Record<string, T>, names: ReadonlySet<string>): Record<string, T> {
-  return Object.fromEntries(Object.entries(members).filter(([name]) => names.has(name)));
-}
-
 /** One page of `items` for a list request: `limit`, an opaque `cursor`, links and meta.paging. */
 export function pageOf<T>(url: URL, items: readonly T[], toResource: (item: T) => unknown) {
   const limit = readLimit(url);

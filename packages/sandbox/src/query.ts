@@ -1,4 +1,4 @@
-import { parameterError, pick } from "./http.js";
+import { parameterError } from "./http.js";
 
 /** A query parameter as the excerpt declares it. */
 export interface DeclaredParameter {
@@ -174,7 +174,7 @@ function shapeResource(
       : {}),
     ...(resource.relationships
       ? {
-          relationships: keep ? (pick(relationships, keep) as typeof relationships) : relationships,
+          relationships: keep ? pick(relationships, keep) : relationships,
         }
       : {}),
   };
@@ -193,4 +193,9 @@ function isResourceObject(value: unknown): value is ResourceObject {
 function listParameter(url: URL, name: string): string[] | undefined {
   const value = url.searchParams.get(name);
   return value === null ? undefined : value.split(",");
+}
+
+/** Only the members named in `names`. */
+export function pick<T>(members: Record<string, T>, names: ReadonlySet<string>): Record<string, T> {
+  return Object.fromEntries(Object.entries(members).filter(([name]) => names.has(name)));
 }

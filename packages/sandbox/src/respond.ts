@@ -1,13 +1,13 @@
 import { readBounded } from "@asc-kit/errors";
 import type { createApi } from "./api.js";
 import type { assetServer } from "./assets.js";
-import { controlPrefix, runControl } from "./control.js";
+import { controlPrefix } from "./control.js";
+import type { controlRoutes } from "./control.js";
 import { cdnError, faultAnswer } from "./faults.js";
 import type { FaultKind, faultSource } from "./faults.js";
 import type { createGate } from "./gate.js";
 import { ApiError } from "./http.js";
 import type { SandboxStats } from "./resources/context.js";
-import type { packageControls } from "./resources/package-controls.js";
 import type { RouteResult } from "./router.js";
 
 /** What one request came to: a response, or a connection fault for the transport to act out. */
@@ -22,7 +22,7 @@ const maximumBodyBytes = 64 * 1024;
 export interface ResponderParts {
   api: ReturnType<typeof createApi>;
   /** The test controls, served under `/sandbox/` (see control.ts). */
-  controls: ReturnType<typeof packageControls>;
+  controls: ReturnType<typeof controlRoutes>;
   gate: ReturnType<typeof createGate>;
   faults: ReturnType<typeof faultSource>;
   assets: ReturnType<typeof assetServer>;
@@ -38,13 +38,16 @@ export interface ResponderParts {
  * `target` is the request target when the transport has it raw (the node server).
  */
 export function createResponder(parts: ResponderParts) {
-  const { api, gate, faults, assets, stats, baseUrl } = parts;
+  const { api, controls, gate, faults, assets, stats, baseUrl } = parts;
   const cors: Record<string, string> = parts.cors
     ? {
         "access-control-allow-origin": "*",
         "access-control-expose-headers": "x-rate-limit, retry-after",
       }
     : {};
+
+  /** The API's routes, or the test controls' under `/sandbox/`. */
+  const routesOf = (url: URL) => (url.pathname.startsWith(controlPrefix) ? controls : api);
 
   /** Authentication, rate limit, faults that answer, then the route. */
   async function serve(request: Request, url: URL, fault: FaultKind | undefined) {
@@ -55,10 +58,7 @@ export function createResponder(parts: ResponderParts) {
       if (faulted) return faulted;
       gate.authorize(apiKey);
       const body = await readBody(request);
-      const result = url.pathname.startsWith(controlPrefix)
-        ? await runControl(parts.controls, request.method, url, body)
-        : await api.handle(request.method, url, body);
-      return answer(request.method, result, headers);
+      return answer(request.method, await routesOf(url).handle(request.method, url, body), headers);
     } catch (error) {
       return answer(request.method, errorResult(error), {
         ...headers,
@@ -91,7 +91,7 @@ export function createResponder(parts: ResponderParts) {
     const asset = url.pathname.startsWith("/assets/");
     if (asset) stats.assetRequests[url.pathname] = (stats.assetRequests[url.pathname] ?? 0) + 1;
     if (!asset && request.method === "OPTIONS") {
-      const allow = api.methodsOf(url).join(", ");
+      const allow = routesOf(url).methodsOf(url).join(", ");
       return { kind: "response", response: preflight(allow, cors) };
     }
     if (faults.current.latencyMs) await delay(faults.current.latencyMs);

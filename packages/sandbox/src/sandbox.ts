@@ -11,6 +11,7 @@ import { createNotifier } from "./notifier.js";
 import type { NotificationOptions } from "./notifier.js";
 import { assetServer } from "./assets.js";
 import { createApi } from "./api.js";
+import { controlRoutes } from "./control.js";
 import { faultSource } from "./faults.js";
 import type { FaultKind, FaultOptions } from "./faults.js";
 import { createGate } from "./gate.js";
@@ -205,7 +206,7 @@ export async function createSandboxCore(options: CreateSandboxOptions, baseUrl: 
   const controls = packageControls(context, assets.forget);
   const respond = createResponder({
     api,
-    controls,
+    controls: controlRoutes(controls),
     gate: createGate(data, options, now, stats),
     faults,
     assets,

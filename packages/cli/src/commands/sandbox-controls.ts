@@ -1,12 +1,9 @@
-import { createTokenProvider, defaultBaseUrl } from "@asc-kit/core";
-import { toAppStoreConnectError } from "@asc-kit/errors";
+import { toResult } from "@asc-kit/core";
 import type { Command } from "commander";
 import type { Context } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { CliError, usageError } from "../report.js";
-
-/** How long a control may take to answer: it applies a change and queues notifications. */
-const controlTimeoutMs = 30_000;
+import { unwrap } from "./shared.js";
 
 /**
  * `asc-kit sandbox publish-version` and the rest: the sandbox's test controls, what Apple does
@@ -101,32 +98,26 @@ export function registerSandboxControls(sandbox: Command, context: Context): voi
     );
 }
 
-/** POSTs to a control endpoint with a fresh token; an error answer is thrown as the API's are. */
+/**
+ * POSTs to a control endpoint through the CLI's API client: its token, deadlines and error
+ * model, so that a refusal or no answer is reported (and exits) as the API's are.
+ */
 async function post(context: Context, path: string, body: unknown): Promise<unknown> {
-  const { keyId, issuerId, privateKey } = await context.credentials();
-  const tokens = createTokenProvider({ keyId, privateKey, ...(issuerId ? { issuerId } : {}) });
-  const baseUrl = context.globals().baseUrl ?? defaultBaseUrl;
-  const request = new Request(`${baseUrl.replace(/\/+$/, "")}/sandbox/${path}`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${await tokens.getToken()}`,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(controlTimeoutMs),
-  });
-  let response: Response;
-  try {
-    response = await fetch(request);
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const client = await context.client();
+  // The controls are the sandbox's, not paths of Apple's description: untyped here.
+  const untyped = client.POST as unknown as (
+    path: string,
+    init: { body: unknown },
+  ) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+  const result = await toResult(untyped(`/sandbox/${path}`, { body }));
+  if (result.error?.kind === "network") {
+    // The API's words (host and cause), and what it most likely is: no sandbox running there.
     throw new CliError(
-      `Cannot reach the sandbox at ${baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}.`,
+      result.error.message,
       ExitCode.serverOrNetwork,
-      "NETWORK_ERROR",
+      result.error.code,
       "Start one with asc-kit sandbox --env, and load what it prints (the README shows how).",
     );
   }
-  if (!response.ok) throw await toAppStoreConnectError(response, request);
-  return response.json();
+  return unwrap(result);
 }

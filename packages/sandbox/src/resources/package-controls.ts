@@ -3,6 +3,12 @@ import type { ResourceContext } from "./context.js";
 import { checksum, keyBlob, newVersion } from "./packages.js";
 
 /**
+ * A control was given an id the sandbox does not have. A `TypeError`, as every refusal of the
+ * controls is; the HTTP controls answer it 404 rather than 422.
+ */
+export class UnknownIdError extends TypeError {}
+
+/**
  * What Apple does to packages on its own time, for tests to act out: a delta added later, a
  * new version that replaces the current one, versions or an app withdrawn, territories
  * changed. Each change is saved, and notified to the webhooks that asked for it.
@@ -11,12 +17,12 @@ export function packageControls(context: ResourceContext, forgetZip: (versionId:
   const data = context.data;
   const versionOf = (id: string) => {
     const version = (data.packageVersions ?? []).find((item) => item.id === id);
-    if (!version) throw new TypeError(`There is no package version ${id} in this sandbox.`);
+    if (!version) throw new UnknownIdError(`There is no package version ${id} in this sandbox.`);
     return version;
   };
   const packageOf = (id: string) => {
     const item = (data.packages ?? []).find((candidate) => candidate.id === id);
-    if (!item) throw new TypeError(`There is no package ${id} in this sandbox.`);
+    if (!item) throw new UnknownIdError(`There is no package ${id} in this sandbox.`);
     return item;
   };
   const appOfPackage = (packageId: string) => {
@@ -97,7 +103,7 @@ export function packageControls(context: ResourceContext, forgetZip: (versionId:
     /** The app may no longer be distributed at all: every package of it, or `AppUnavailable`. */
     withdrawApp(appId: string): void {
       if (!data.apps.includes(appId))
-        throw new TypeError(`There is no app ${appId} in this sandbox.`);
+        throw new UnknownIdError(`There is no app ${appId} in this sandbox.`);
       const versionIds = new Set(
         (data.appStoreVersions ?? [])
           .filter((version) => version.appId === appId)
@@ -116,7 +122,7 @@ export function packageControls(context: ResourceContext, forgetZip: (versionId:
       available: boolean,
     ): void {
       if (!data.apps.includes(appId))
-        throw new TypeError(`There is no app ${appId} in this sandbox.`);
+        throw new UnknownIdError(`There is no app ${appId} in this sandbox.`);
       if (!territories.every((territory) => /^[A-Z]{3}$/.test(territory))) {
         throw new TypeError('territories are ISO 3166-1 alpha-3 codes, such as "DEU" or "FRA".');
       }
