@@ -58,7 +58,7 @@ export function createContext(io: Io, program: Command): Context {
           ...(options.jsonFields ? { fields: options.jsonFields.split(",") } : {}),
           ...(options.jq !== undefined ? { jq: options.jq } : {}),
           ...(options.ndjson ? { ndjson: true } : {}),
-          pretty: io.isTty || (options.jq === undefined && !options.ndjson),
+          terminal: io.isTty,
         }),
       );
     },

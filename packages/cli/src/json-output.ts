@@ -8,8 +8,8 @@ export interface MachineOutput {
   jq?: string;
   /** One JSON object a line for lists (`--ndjson`). */
   ndjson?: boolean;
-  /** Pretty-printed on a terminal, one line elsewhere. */
-  pretty: boolean;
+  /** Standard output is a terminal: jq's values are pretty-printed there, one a line elsewhere. */
+  terminal: boolean;
 }
 
 /** The members of a JSON:API resource object; anything else on one was computed by the CLI. */
@@ -59,9 +59,7 @@ export function selectFields(value: unknown, fields: readonly string[]): unknown
   const items = Array.isArray(value) ? value : [value];
   const available = new Set<string>();
   for (const item of items) {
-    if (typeof item === "object" && item !== null && !Array.isArray(item)) {
-      for (const name of Object.keys(item)) available.add(name);
-    }
+    if (isRecord(item)) for (const name of Object.keys(item)) available.add(name);
   }
   const unknown = fields.filter((field) => !available.has(field));
   if (unknown.length > 0 && items.length > 0) {
@@ -71,26 +69,26 @@ export function selectFields(value: unknown, fields: readonly string[]): unknown
     );
   }
   const pick = (item: unknown) =>
-    typeof item === "object" && item !== null && !Array.isArray(item)
-      ? Object.fromEntries(
-          fields
-            .filter((field) => field in item)
-            .map((f) => [f, (item as Record<string, unknown>)[f]]),
-        )
+    isRecord(item)
+      ? Object.fromEntries(fields.filter((field) => field in item).map((f) => [f, item[f]]))
       : item;
   return Array.isArray(value) ? value.map(pick) : pick(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The text a command prints for scripts: plain objects, the fields asked for, jq's output. */
 export async function renderMachine(value: unknown, output: MachineOutput): Promise<string> {
   let result = plain(value);
   if (output.fields) result = selectFields(result, output.fields);
-  if (output.jq !== undefined) return runJq(result, output.jq, output.pretty);
+  if (output.jq !== undefined) return runJq(result, output.jq, output.terminal);
   if (output.ndjson) {
     const lines = Array.isArray(result) ? result : [result];
     return lines.map((line) => `${JSON.stringify(line)}\n`).join("");
   }
-  return `${JSON.stringify(result, null, output.pretty ? 2 : undefined)}\n`;
+  return `${JSON.stringify(result, null, 2)}\n`;
 }
 
 /**

@@ -27,7 +27,9 @@ export function undeliveredEvents(
   const byEvent = new Map<string, WebhookDelivery[]>();
   for (const delivery of deliveries) {
     const eventId = delivery.relationships?.event?.data?.id ?? delivery.id;
-    byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), delivery]);
+    const attempts = byEvent.get(eventId);
+    if (attempts) attempts.push(delivery);
+    else byEvent.set(eventId, [delivery]);
   }
   const undelivered = new Map<string, WebhookDelivery>();
   for (const [eventId, attempts] of byEvent) {

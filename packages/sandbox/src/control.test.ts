@@ -1,4 +1,5 @@
 import {
+  alternativeDistributionEventTypes,
   createAlternativeDistributionPackage,
   createAppStoreConnectClient,
   createTokenProvider,
@@ -19,6 +20,18 @@ async function world() {
     },
   });
   const tokens = createTokenProvider(sandbox.credentials);
+  // Told of every alternative distribution event, so that a test sees what each control sends.
+  await createWebhook(
+    createAppStoreConnectClient({ ...sandbox.credentials, fetch: sandbox.fetch }),
+    {
+      appId: "6476788026",
+      name: "listening",
+      url: "http://127.0.0.1:9/hook",
+      secret: "a-secret-of-the-test",
+      eventTypes: [...alternativeDistributionEventTypes],
+      enabled: true,
+    },
+  );
   const call = async (method: string, path: string, body?: unknown, token?: string | null) => {
     const authorization =
       token === null ? {} : { authorization: `Bearer ${token ?? (await tokens.getToken())}` };
@@ -43,7 +56,7 @@ async function world() {
 
 describe("the test controls over HTTP", () => {
   it("publish a version, add a delta, and change availability, as the JavaScript controls do", async () => {
-    const { sandbox, call, packageId } = await world();
+    const { sandbox, call, sent, packageId } = await world();
     const published = await call("POST", `/sandbox/packages/${packageId}/versions`, {
       version: "2.0",
     });
@@ -66,6 +79,14 @@ describe("the test controls over HTTP", () => {
       expect((await call("POST", path, body)).status, path).toBe(202);
     }
     await sandbox.notificationsSettled();
+    // The package's first version, the published one, availability, territories, withdrawal.
+    expect(sent.map((body) => JSON.parse(body).data.type)).toEqual([
+      "alternativeDistributionPackageVersionCreated",
+      "alternativeDistributionPackageVersionCreated",
+      "alternativeDistributionPackageAvailableUpdated",
+      "alternativeDistributionTerritoryAvailabilityUpdated",
+      "alternativeDistributionPackageAvailableUpdated",
+    ]);
   });
 
   it("refuse what is not theirs to do: no token, an unknown id, a bad body, another method", async () => {

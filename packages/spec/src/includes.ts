@@ -1,3 +1,4 @@
+import { componentOf } from "./spec-tools.js";
 import type { Document, Node } from "./spec-tools.js";
 
 /** Thrown for an `--include` name that none of the operations can include. */
@@ -92,7 +93,7 @@ function narrowIncluded(
   const kept = choices.filter(
     (choice) =>
       already.has(choice.$ref) ||
-      keptTypes.has(typeEnum(dig(schemas[refName(choice.$ref)], "properties", "type"))),
+      keptTypes.has(typeEnum(dig(schemaAt(schemas, choice.$ref), "properties", "type"))),
   );
   const properties = { ...(schema.properties as Node) };
   if (kept.length === 0) delete properties.included;
@@ -126,7 +127,7 @@ function primarySchema(schemas: Record<string, Node>, operation: Node): Node | u
   for (const name of responseSchemaNames(operation)) {
     const data = dig(schemas[name], "properties", "data") as Node | undefined;
     const ref = ((data?.items as Node | undefined)?.$ref ?? data?.$ref) as string | undefined;
-    if (ref) return schemas[refName(ref)];
+    if (ref) return schemaAt(schemas, ref);
   }
   return undefined;
 }
@@ -134,7 +135,7 @@ function primarySchema(schemas: Record<string, Node>, operation: Node): Node | u
 function responseSchemaNames(operation: Node): string[] {
   const ok = dig(operation, "responses", "200", "content", "application/json", "schema") as
     { $ref?: string } | undefined;
-  return ok?.$ref ? [refName(ok.$ref)] : [];
+  return ok?.$ref ? [componentOf(ok.$ref)[1]] : [];
 }
 
 /** The one value of a `type` property's enum, also through an array's items. */
@@ -146,8 +147,9 @@ function typeEnum(node: unknown): string | undefined {
   return type?.enum?.[0];
 }
 
-function refName(ref: string | undefined): string {
-  return (ref ?? "").replace(/^#\/components\/schemas\//, "");
+/** The schema a `$ref` names, when it names one. */
+function schemaAt(schemas: Record<string, Node>, ref: string | undefined): Node | undefined {
+  return ref === undefined ? undefined : schemas[componentOf(ref)[1]];
 }
 
 function dig(node: unknown, ...path: string[]): unknown {

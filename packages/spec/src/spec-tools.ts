@@ -291,7 +291,8 @@ export function refsIn(node: unknown): string[] {
   return found;
 }
 
-function componentOf(ref: string): [string, string] {
+/** The section and name of a local component reference, `#/components/schemas/App`. */
+export function componentOf(ref: string): [string, string] {
   const match = /^#\/components\/([^/]+)\/(.+)$/.exec(ref);
   if (!match) throw new Error(`Only local component references are supported, not ${ref}.`);
   return [match[1]!, match[2]!.replace(/~1/g, "/").replace(/~0/g, "~")];

@@ -191,12 +191,12 @@ export function registerWebhooks(program: Command, context: Context): void {
     .action(async (id: string) => {
       const redeliveries = unwrap(await redeliverFailedDeliveries(await context.client(), id));
       const refused = redeliveries.filter((entry) => entry.error);
+      const sent = redeliveries.length - refused.length;
+      const lines = refused.map((entry) => `refused: event ${entry.eventId}: ${entry.error}\n`);
       await out(
         redeliveries.length === 0
           ? "Nothing to redeliver: every event reached the endpoint, or is still on its way.\n"
-          : `Redelivering ${redeliveries.length - refused.length} event${redeliveries.length - refused.length === 1 ? "" : "s"}.\n${refused
-              .map((entry) => `refused: event ${entry.eventId}: ${entry.error}\n`)
-              .join("")}`,
+          : `Redelivering ${sent} event${sent === 1 ? "" : "s"}.\n${lines.join("")}`,
         redeliveries,
       );
       if (refused.length > 0) {
