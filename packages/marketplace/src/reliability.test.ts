@@ -159,9 +159,14 @@ const fastJobs = {
     );
     expect(zips).toHaveLength(400);
     expect(zips.every(([, count]) => count === 1)).toBe(true);
-    const completions = workers.flatMap((worker) =>
-      worker.events.filter((event) => event.kind === "ingest-done" && !event.skipped),
-    );
+    const completed = () =>
+      workers.flatMap((worker) =>
+        worker.events.filter((event) => event.kind === "ingest-done" && !event.skipped),
+      );
+    // A worker records a version done before its event reaches this process over IPC: the
+    // status can say 20 while the last event is still on its way.
+    await until(async () => completed().length >= 20, 10_000).catch(() => undefined);
+    const completions = completed();
     expect(completions).toHaveLength(400);
     expect(
       workers.every((worker) => worker.events.some((event) => event.kind === "ingest-done")),
@@ -251,9 +256,14 @@ const fastJobs = {
     const status = await marketplace.status();
     expect(status.versions).toEqual({ queued: 0, running: 0, done: 20, failed: 0 });
     expect(status.notifications).toMatchObject({ received: 20, handled: 20, failed: 0 });
-    const completions = workers.flatMap((worker) =>
-      worker.events.filter((event) => event.kind === "ingest-done" && !event.skipped),
-    );
+    const completed = () =>
+      workers.flatMap((worker) =>
+        worker.events.filter((event) => event.kind === "ingest-done" && !event.skipped),
+      );
+    // A worker records a version done before its event reaches this process over IPC: the
+    // status can say 20 while the last event is still on its way.
+    await until(async () => completed().length >= 20, 10_000).catch(() => undefined);
+    const completions = completed();
     expect(
       new Set(completions.map((event) => (event as { versionId: string }).versionId)).size,
     ).toBe(20);
